@@ -1,0 +1,244 @@
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { resolve } from 'node:path';
+
+/**
+ * The whole runtime configuration, read and validated once at start and passed down as a typed object.
+ * Environment variables win over the optional JSON config file (HOOKYARD_CONFIG or --config).
+ */
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | null;
+  redisUrl: string | null;
+  adminToken: string | null;
+  /** CIDRs that outbound delivery may reach although they are private, loopback or link-local. */
+  allowPrivateNetworks: string[];
+  /** Base URL used in links Hookyard hands out (app portal, ingest URLs). */
+  publicUrl: string | null;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Largest accepted request body, in bytes. */
+  bodyLimit: number;
+  /** `full` fsyncs every group commit (survives power loss); `normal` survives process crashes only. */
+  sqliteSynchronous: 'full' | 'normal';
+  /** base64 of 32 bytes; encrypts secrets at rest. Generated into the data dir when absent. */
+  mainKey: string | null;
+  /** Seconds between delivery attempts: the first entry is the delay before the first retry. */
+  retrySchedule: number[];
+  /** Per-attempt request timeout, milliseconds. */
+  requestTimeoutMs: number;
+  /** Stored response bodies are cut to this many bytes. */
+  responseBodyLimit: number;
+  /** Also send svix-id / svix-timestamp / svix-signature besides the webhook-* headers. */
+  sendSvixHeaders: boolean;
+  /** Consecutive failures that open an endpoint's circuit breaker. */
+  circuitBreakerThreshold: number;
+  /** How long an open breaker waits before letting one probe through, milliseconds. */
+  circuitBreakerCooldownMs: number;
+  /** An endpoint failing without a single success for this long is disabled, milliseconds. */
+  endpointDisableAfterMs: number;
+  /** Seconds an idle worker sleeps between polls when no wake-up arrives. */
+  workerPollIntervalMs: number;
+  /** How many deliveries one worker sends at once. */
+  workerConcurrency: number;
+  /** How long a claimed delivery stays leased to one worker, milliseconds. */
+  deliveryLeaseMs: number;
+  role: 'api' | 'worker' | 'all';
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly setting: string,
+    message: string,
+  ) {
+    super(`${setting} ${message}`);
+  }
+}
+
+type Source = Record<string, string | undefined>;
+
+const DEFAULT_RETRY_SCHEDULE = [5, 300, 1800, 7200, 18000, 36000, 36000];
+
+interface Setting<K extends keyof Config> {
+  key: K;
+  env: string;
+  parse: (raw: string, env: string) => Config[K];
+  fallback: () => Config[K];
+}
+
+function integer(min: number, max: number) {
+  return (raw: string, env: string): number => {
+    if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(env, `must be an integer (got ${JSON.stringify(raw)})`);
+    const value = Number(raw);
+    if (value < min || value > max) throw new ConfigError(env, `must be between ${min} and ${max} (got ${value})`);
+    return value;
+  };
+}
+
+function oneOf<T extends string>(...allowed: T[]) {
+  return (raw: string, env: string): T => {
+    const value = raw.trim().toLowerCase() as T;
+    if (!allowed.includes(value)) throw new ConfigError(env, `must be one of ${allowed.join(', ')} (got ${JSON.stringify(raw)})`);
+    return value;
+  };
+}
+
+function boolean(raw: string, env: string): boolean {
+  const value = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(value)) return true;
+  if (['0', 'false', 'no', 'off'].includes(value)) return false;
+  throw new ConfigError(env, `must be true or false (got ${JSON.stringify(raw)})`);
+}
+
+function text(raw: string): string {
+  return raw;
+}
+
+function optionalText(raw: string): string | null {
+  return raw.trim() === '' ? null : raw.trim();
+}
+
+function url(protocols: string[]) {
+  return (raw: string, env: string): string | null => {
+    if (raw.trim() === '') return null;
+    let parsed: URL;
+    try {
+      parsed = new URL(raw);
+    } catch {
+      throw new ConfigError(env, `must be a URL (got ${JSON.stringify(redactUrl(raw))})`);
+    }
+    if (!protocols.includes(parsed.protocol)) {
+      throw new ConfigError(env, `must use ${protocols.join(' or ')} (got ${parsed.protocol})`);
+    }
+    return raw.trim();
+  };
+}
+
+function redactUrl(raw: string): string {
+  return raw.replace(/\/\/[^@/]*@/, '//***@');
+}
+
+export function parseCidr(raw: string, env: string): string {
+  const value = raw.trim();
+  const [address, bits, extra] = value.split('/');
+  const family = isIP(address ?? '');
+  const maxBits = family === 6 ? 128 : 32;
+  const prefix = bits === undefined ? maxBits : Number(bits);
+  if (family === 0 || extra !== undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > maxBits) {
+    throw new ConfigError(env, `must be a comma-separated list of CIDRs such as 127.0.0.1/32 (got ${JSON.stringify(value)})`);
+  }
+  return `${address}/${prefix}`;
+}
+
+function cidrList(raw: string, env: string): string[] {
+  return raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '')
+    .map((part) => parseCidr(part, env));
+}
+
+function retrySchedule(raw: string, env: string): number[] {
+  const parts = raw.split(',').map((part) => part.trim());
+  if (parts.length === 0 || parts.some((part) => !/^\d+(\.\d+)?$/.test(part))) {
+    throw new ConfigError(env, `must be comma-separated seconds such as 5,300,1800 (got ${JSON.stringify(raw)})`);
+  }
+  const values = parts.map(Number);
+  if (values.length > 50 || values.some((v) => v > 7 * 24 * 3600)) {
+    throw new ConfigError(env, 'allows at most 50 retries of at most 7 days each');
+  }
+  return values;
+}
+
+function mainKey(raw: string, env: string): string | null {
+  if (raw.trim() === '') return null;
+  const bytes = Buffer.from(raw.trim(), 'base64');
+  if (bytes.length !== 32) throw new ConfigError(env, 'must be 32 bytes encoded as base64 (generate with: openssl rand -base64 32)');
+  return raw.trim();
+}
+
+function adminToken(raw: string, env: string): string | null {
+  if (raw.trim() === '') return null;
+  if (raw.trim().length < 24) throw new ConfigError(env, 'must be at least 24 characters long');
+  return raw.trim();
+}
+
+const settings: { [K in keyof Config]: Setting<K> } = {
+  port: { key: 'port', env: 'HOOKYARD_PORT', parse: integer(0, 65535), fallback: () => 8071 },
+  host: {
+    key: 'host',
+    env: 'HOOKYARD_HOST',
+    parse: (raw, env) => {
+      if (raw.trim() === '') throw new ConfigError(env, 'must not be empty');
+      return raw.trim();
+    },
+    fallback: () => '127.0.0.1',
+  },
+  dataDir: { key: 'dataDir', env: 'HOOKYARD_DATA_DIR', parse: (raw) => resolve(raw), fallback: () => resolve('.hookyard') },
+  databaseUrl: { key: 'databaseUrl', env: 'HOOKYARD_DATABASE_URL', parse: url(['postgres:', 'postgresql:']), fallback: () => null },
+  redisUrl: { key: 'redisUrl', env: 'HOOKYARD_REDIS_URL', parse: url(['redis:', 'rediss:']), fallback: () => null },
+  adminToken: { key: 'adminToken', env: 'HOOKYARD_ADMIN_TOKEN', parse: adminToken, fallback: () => null },
+  allowPrivateNetworks: { key: 'allowPrivateNetworks', env: 'HOOKYARD_ALLOW_PRIVATE_NETWORKS', parse: cidrList, fallback: () => [] },
+  publicUrl: { key: 'publicUrl', env: 'HOOKYARD_PUBLIC_URL', parse: url(['http:', 'https:']), fallback: () => null },
+  logLevel: {
+    key: 'logLevel',
+    env: 'HOOKYARD_LOG_LEVEL',
+    parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
+    fallback: () => 'info',
+  },
+  bodyLimit: { key: 'bodyLimit', env: 'HOOKYARD_BODY_LIMIT', parse: integer(1024, 64 * 1024 * 1024), fallback: () => 1024 * 1024 },
+  sqliteSynchronous: { key: 'sqliteSynchronous', env: 'HOOKYARD_SQLITE_SYNCHRONOUS', parse: oneOf('full', 'normal'), fallback: () => 'full' },
+  mainKey: { key: 'mainKey', env: 'HOOKYARD_MAIN_KEY', parse: mainKey, fallback: () => null },
+  retrySchedule: { key: 'retrySchedule', env: 'HOOKYARD_RETRY_SCHEDULE', parse: retrySchedule, fallback: () => [...DEFAULT_RETRY_SCHEDULE] },
+  requestTimeoutMs: { key: 'requestTimeoutMs', env: 'HOOKYARD_REQUEST_TIMEOUT_MS', parse: integer(100, 300_000), fallback: () => 15_000 },
+  responseBodyLimit: { key: 'responseBodyLimit', env: 'HOOKYARD_RESPONSE_BODY_LIMIT', parse: integer(0, 1024 * 1024), fallback: () => 20_000 },
+  sendSvixHeaders: { key: 'sendSvixHeaders', env: 'HOOKYARD_SEND_SVIX_HEADERS', parse: boolean, fallback: () => true },
+  circuitBreakerThreshold: { key: 'circuitBreakerThreshold', env: 'HOOKYARD_CIRCUIT_BREAKER_THRESHOLD', parse: integer(1, 10_000), fallback: () => 10 },
+  circuitBreakerCooldownMs: { key: 'circuitBreakerCooldownMs', env: 'HOOKYARD_CIRCUIT_BREAKER_COOLDOWN_MS', parse: integer(10, 86_400_000), fallback: () => 30_000 },
+  endpointDisableAfterMs: {
+    key: 'endpointDisableAfterMs',
+    env: 'HOOKYARD_ENDPOINT_DISABLE_AFTER_MS',
+    parse: integer(1000, 365 * 86_400_000),
+    fallback: () => 5 * 86_400_000,
+  },
+  workerPollIntervalMs: { key: 'workerPollIntervalMs', env: 'HOOKYARD_WORKER_POLL_INTERVAL_MS', parse: integer(10, 60_000), fallback: () => 1000 },
+  workerConcurrency: { key: 'workerConcurrency', env: 'HOOKYARD_WORKER_CONCURRENCY', parse: integer(1, 10_000), fallback: () => 128 },
+  deliveryLeaseMs: { key: 'deliveryLeaseMs', env: 'HOOKYARD_DELIVERY_LEASE_MS', parse: integer(1000, 3_600_000), fallback: () => 60_000 },
+  role: { key: 'role', env: 'HOOKYARD_ROLE', parse: oneOf('api', 'worker', 'all'), fallback: () => 'all' },
+};
+
+function readConfigFile(path: string): Source {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new ConfigError('HOOKYARD_CONFIG', `could not be read as JSON from ${path}: ${(error as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError('HOOKYARD_CONFIG', `must hold a JSON object (${path})`);
+  }
+  const source: Source = {};
+  const known = new Map(Object.values(settings).map((s) => [s.key as string, s.env]));
+  for (const [key, value] of Object.entries(parsed)) {
+    const env = known.get(key);
+    if (env === undefined) throw new ConfigError('HOOKYARD_CONFIG', `has an unknown setting ${JSON.stringify(key)} (${path})`);
+    source[env] = Array.isArray(value) ? value.join(',') : String(value);
+  }
+  return source;
+}
+
+/**
+ * Builds the configuration from the environment and an optional file.
+ * Throws ConfigError naming the first bad setting.
+ */
+export function loadConfig(env: Source = process.env, options: { configFile?: string; overrides?: Partial<Config> } = {}): Config {
+  const file = options.configFile ?? env.HOOKYARD_CONFIG;
+  const source: Source = { ...(file ? readConfigFile(file) : {}), ...env };
+  const config = {} as Record<keyof Config, unknown>;
+  for (const setting of Object.values(settings) as Setting<keyof Config>[]) {
+    const raw = source[setting.env];
+    config[setting.key] = raw === undefined ? setting.fallback() : setting.parse(raw, setting.env);
+  }
+  return { ...(config as Config), ...options.overrides };
+}

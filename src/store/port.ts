@@ -1,0 +1,373 @@
+/**
+ * The storage port: everything the API and the engines need from persistence, in domain terms.
+ * Adapters (SQLite, PostgreSQL) implement it; the conformance suite in test/store runs against each of them.
+ * Expected outcomes (conflict, missing row, stale version) are values, not exceptions.
+ */
+
+export type Ordering = 'ascending' | 'descending';
+
+export interface PageQuery {
+  limit: number;
+  /** An id from a previous page; a leading '-' walks back (Svix's prevIterator). */
+  iterator?: string | null;
+  order?: Ordering;
+}
+
+export interface Page<T> {
+  data: T[];
+  iterator: string | null;
+  prevIterator: string | null;
+  done: boolean;
+}
+
+export type Outcome<T> =
+  | { ok: true; value: T }
+  | { ok: false; reason: 'conflict'; detail: string }
+  | { ok: false; reason: 'not_found' }
+  | { ok: false; reason: 'version_mismatch' };
+
+export type Metadata = Record<string, string>;
+
+export interface Application {
+  id: string;
+  uid: string | null;
+  name: string;
+  throttleRate: number | null;
+  metadata: Metadata;
+  createdAt: Date;
+  updatedAt: Date;
+  /** Increments on every change; the API's ETag is derived from it. */
+  version: number;
+}
+
+export interface ApplicationInput {
+  name: string;
+  uid: string | null;
+  throttleRate: number | null;
+  metadata: Metadata;
+}
+
+export interface EndpointSecret {
+  /** `whsec_` + base64. */
+  key: string;
+  /** When the secret stops being used for signing; null for the current secret. */
+  expiresAt: Date | null;
+}
+
+export interface Endpoint {
+  id: string;
+  appId: string;
+  uid: string | null;
+  url: string;
+  description: string;
+  disabled: boolean;
+  eventTypes: string[] | null;
+  channels: string[] | null;
+  throttleRate: number | null;
+  metadata: Metadata;
+  headers: Record<string, string>;
+  /** Current secret first, then rotated-out secrets still inside their grace period. */
+  secrets: EndpointSecret[];
+  /** Per-endpoint retry schedule in seconds, overriding the global one. Extension. */
+  retrySchedule: number[] | null;
+  createdAt: Date;
+  updatedAt: Date;
+  version: number;
+}
+
+export interface EndpointInput {
+  uid: string | null;
+  url: string;
+  description: string;
+  disabled: boolean;
+  eventTypes: string[] | null;
+  channels: string[] | null;
+  throttleRate: number | null;
+  metadata: Metadata;
+  headers: Record<string, string>;
+  retrySchedule: number[] | null;
+  /** Only on create and rotation; updates keep the stored secrets. */
+  secret?: string;
+}
+
+export interface EventType {
+  name: string;
+  description: string;
+  archived: boolean;
+  deprecated: boolean;
+  featureFlag: string | null;
+  schemas: Record<string, unknown> | null;
+  createdAt: Date;
+  updatedAt: Date;
+  version: number;
+}
+
+export type EventTypeInput = Omit<EventType, 'createdAt' | 'updatedAt' | 'version'>;
+
+export interface Message {
+  id: string;
+  appId: string;
+  eventType: string;
+  eventId: string | null;
+  channels: string[] | null;
+  tags: string[] | null;
+  /** The payload as the JSON text that is sent; null once expunged or pruned. */
+  payload: string | null;
+  createdAt: Date;
+  /** When the payload may be pruned. */
+  payloadExpiresAt: Date;
+}
+
+export interface MessageInput {
+  eventType: string;
+  eventId: string | null;
+  channels: string[] | null;
+  tags: string[] | null;
+  payload: string;
+  payloadRetentionDays: number;
+  /** Hold deliveries until this time (Svix `deliverAt`). */
+  deliverAt: Date | null;
+}
+
+/** Svix MessageStatus numbers: these are on the wire. */
+export const DeliveryStatus = { success: 0, pending: 1, fail: 2, sending: 3 } as const;
+export type DeliveryStatus = (typeof DeliveryStatus)[keyof typeof DeliveryStatus];
+
+/** Svix MessageAttemptTriggerType numbers. */
+export const TriggerType = { scheduled: 0, manual: 1 } as const;
+export type TriggerType = (typeof TriggerType)[keyof typeof TriggerType];
+
+/** One message owed to one endpoint (Svix's "message destination"). */
+export interface Delivery {
+  id: string;
+  appId: string;
+  msgId: string;
+  endpointId: string;
+  status: DeliveryStatus;
+  /** Attempts made so far in the current run (resets on manual resend). */
+  attemptCount: number;
+  nextAttemptAt: Date | null;
+  triggerType: TriggerType;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface Attempt {
+  id: string;
+  appId: string;
+  msgId: string;
+  endpointId: string;
+  deliveryId: string;
+  url: string;
+  status: DeliveryStatus;
+  responseStatusCode: number;
+  /** Response body cut to the configured size; null once expunged or pruned. */
+  response: string | null;
+  responseDurationMs: number;
+  triggerType: TriggerType;
+  createdAt: Date;
+}
+
+/** Decides which of an application's endpoints receive a message; the routing rules live in the domain. */
+export type MessageRouter = (message: Pick<Message, 'eventType' | 'channels'>, endpoints: readonly Endpoint[]) => Endpoint[];
+
+export interface CreatedMessage {
+  message: Message;
+  deliveries: Delivery[];
+}
+
+export interface EndpointMessage {
+  message: Message;
+  delivery: Delivery;
+}
+
+export interface MessageDestination {
+  endpoint: Endpoint;
+  delivery: Delivery;
+}
+
+export interface EndpointStats {
+  success: number;
+  pending: number;
+  fail: number;
+  sending: number;
+  canceled: number;
+}
+
+export interface TimeRange {
+  since?: Date | null;
+  until?: Date | null;
+}
+
+export interface MessageFilter extends TimeRange {
+  channel?: string | null;
+  eventTypes?: string[] | null;
+  /** Only for listing by endpoint. */
+  status?: DeliveryStatus | null;
+}
+
+export interface AttemptFilter extends TimeRange {
+  status?: DeliveryStatus | null;
+  /** 0 = no response, 100..500 = that hundred. */
+  statusCodeClass?: number | null;
+  channel?: string | null;
+  eventTypes?: string[] | null;
+  endpointId?: string | null;
+}
+
+export type BackgroundTaskStatus = 'running' | 'finished' | 'failed';
+
+export interface BackgroundTask {
+  id: string;
+  kind: 'endpoint.recover';
+  status: BackgroundTaskStatus;
+  appId: string;
+  endpointId: string;
+  params: { since: string; until: string | null };
+  result: { requeued: number } | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type PrincipalKind = 'admin' | 'app_portal';
+
+export interface ApiToken {
+  id: string;
+  kind: PrincipalKind;
+  /** Set for tokens confined to one application. */
+  appId: string | null;
+  name: string;
+  scopes: string[];
+  createdAt: Date;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+}
+
+export interface ApiTokenInput {
+  kind: PrincipalKind;
+  appId: string | null;
+  name: string;
+  scopes: string[];
+  tokenHash: string;
+  expiresAt: Date | null;
+}
+
+export type IdempotencyClaim =
+  | { state: 'claimed' }
+  | { state: 'completed'; fingerprint: string; statusCode: number; body: string; headers: Record<string, string> }
+  | { state: 'in_flight'; fingerprint: string };
+
+export interface IdempotencyRecord {
+  /** Caller, method, path and key, hashed. */
+  scope: string;
+  fingerprint: string;
+  lockedUntil: Date;
+  expiresAt: Date;
+}
+
+export interface ApplicationStore {
+  createApplication(input: ApplicationInput): Promise<Outcome<Application>>;
+  /** By id or uid. */
+  getApplication(idOrUid: string): Promise<Application | undefined>;
+  listApplications(query: PageQuery): Promise<Page<Application>>;
+  updateApplication(id: string, input: ApplicationInput, expectedVersion?: number): Promise<Outcome<Application>>;
+  deleteApplication(id: string, expectedVersion?: number): Promise<Outcome<void>>;
+}
+
+export interface EndpointStore {
+  createEndpoint(appId: string, input: EndpointInput & { secret: string }): Promise<Outcome<Endpoint>>;
+  /** By id or uid, within one application. */
+  getEndpoint(appId: string, idOrUid: string): Promise<Endpoint | undefined>;
+  listEndpoints(appId: string, query: PageQuery): Promise<Page<Endpoint>>;
+  updateEndpoint(appId: string, id: string, input: EndpointInput, expectedVersion?: number): Promise<Outcome<Endpoint>>;
+  deleteEndpoint(appId: string, id: string, expectedVersion?: number): Promise<Outcome<void>>;
+  /** New current secret; the previous one stays valid for signing until `previousExpiresAt`. */
+  rotateEndpointSecret(appId: string, id: string, newSecret: string, previousExpiresAt: Date): Promise<Outcome<Endpoint>>;
+}
+
+export interface EventTypeStore {
+  createEventType(input: EventTypeInput): Promise<Outcome<EventType>>;
+  getEventType(name: string): Promise<EventType | undefined>;
+  listEventTypes(query: PageQuery & { includeArchived: boolean }): Promise<Page<EventType>>;
+  updateEventType(name: string, input: EventTypeInput, expectedVersion?: number): Promise<Outcome<EventType>>;
+  /** Archives by default; `expunge` removes the row. */
+  deleteEventType(name: string, expunge: boolean, expectedVersion?: number): Promise<Outcome<void>>;
+}
+
+export interface MessageStore {
+  /**
+   * Stores the message and one pending delivery per endpoint the router picks, in one transaction.
+   * Conflict when the application already has a message with the same eventId.
+   * `onlyEndpointId` restricts routing to one endpoint (send-example).
+   */
+  createMessage(appId: string, input: MessageInput, router: MessageRouter, options?: { onlyEndpointId?: string }): Promise<Outcome<CreatedMessage>>;
+  /** By id or eventId. */
+  getMessage(appId: string, idOrEventId: string): Promise<Message | undefined>;
+  listMessages(appId: string, query: PageQuery, filter: MessageFilter): Promise<Page<Message>>;
+  expungeMessageContent(appId: string, msgId: string): Promise<Outcome<void>>;
+  /** Messages that were routed to an endpoint, with that endpoint's delivery state. */
+  listEndpointMessages(appId: string, endpointId: string, query: PageQuery, filter: MessageFilter): Promise<Page<EndpointMessage>>;
+  /** Endpoints a message was routed to, with their delivery state. Paged by endpoint id. */
+  listMessageDestinations(appId: string, msgId: string, query: PageQuery): Promise<Page<MessageDestination>>;
+}
+
+export interface AttemptStore {
+  getAttempt(appId: string, msgId: string, attemptId: string): Promise<Attempt | undefined>;
+  listAttemptsByEndpoint(appId: string, endpointId: string, query: PageQuery, filter: AttemptFilter): Promise<Page<Attempt>>;
+  listAttemptsByMessage(appId: string, msgId: string, query: PageQuery, filter: AttemptFilter): Promise<Page<Attempt>>;
+  expungeAttemptContent(appId: string, msgId: string, attemptId: string): Promise<Outcome<void>>;
+  endpointStats(appId: string, endpointId: string, range: TimeRange): Promise<EndpointStats>;
+}
+
+export interface DeliveryControlStore {
+  /** Queues the message to the endpoint again, now, as a manual trigger. */
+  resendMessage(appId: string, msgId: string, endpointId: string): Promise<Outcome<Delivery>>;
+  createBackgroundTask(task: Omit<BackgroundTask, 'id' | 'createdAt' | 'updatedAt' | 'status' | 'result'>): Promise<BackgroundTask>;
+  getBackgroundTask(id: string): Promise<BackgroundTask | undefined>;
+  /** Re-queues the endpoint's failed deliveries created in the range; returns how many. */
+  recoverFailedDeliveries(appId: string, endpointId: string, range: { since: Date; until: Date | null }): Promise<number>;
+  finishBackgroundTask(id: string, status: BackgroundTaskStatus, result: BackgroundTask['result']): Promise<void>;
+}
+
+export interface TokenStore {
+  createApiToken(input: ApiTokenInput): Promise<ApiToken>;
+  findApiTokenByHash(tokenHash: string): Promise<(ApiToken & { tokenHash: string }) | undefined>;
+  revokeApiToken(id: string): Promise<void>;
+  countApiTokens(kind: PrincipalKind): Promise<number>;
+}
+
+export interface IdempotencyStore {
+  /** Takes the key for a request, or reports the stored response, or that another request holds it. */
+  claimIdempotencyKey(record: IdempotencyRecord): Promise<IdempotencyClaim>;
+  completeIdempotencyKey(scope: string, response: { statusCode: number; body: string; headers: Record<string, string> }): Promise<void>;
+  /** Gives the key up (the request failed in a way that should not be replayed). */
+  releaseIdempotencyKey(scope: string): Promise<void>;
+}
+
+export interface SettingsStore {
+  getSetting(name: string): Promise<string | undefined>;
+  /** Sets the value only if absent; returns the value now stored. */
+  putSettingIfAbsent(name: string, value: string): Promise<string>;
+}
+
+export interface StoreHealth {
+  ok: boolean;
+  detail?: string;
+}
+
+export interface Store
+  extends ApplicationStore,
+    EndpointStore,
+    EventTypeStore,
+    MessageStore,
+    AttemptStore,
+    DeliveryControlStore,
+    TokenStore,
+    IdempotencyStore,
+    SettingsStore {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Applies pending migrations; safe to call from several processes at once. */
+  migrate(): Promise<void>;
+  health(): Promise<StoreHealth>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,146 @@
+
+/**
+ * Table shapes as both adapters store them. Times are integer milliseconds since the epoch, booleans are 0/1 and
+ * lists/maps are JSON text, so one set of queries serves SQLite and PostgreSQL alike.
+ */
+export interface Database {
+  applications: ApplicationRow;
+  endpoints: EndpointRow;
+  event_types: EventTypeRow;
+  messages: MessageRow;
+  deliveries: DeliveryRow;
+  attempts: AttemptRow;
+  background_tasks: BackgroundTaskRow;
+  api_tokens: ApiTokenRow;
+  idempotency_keys: IdempotencyKeyRow;
+  settings: SettingRow;
+}
+
+export interface ApplicationRow {
+  id: string;
+  uid: string | null;
+  name: string;
+  throttle_rate: number | null;
+  metadata: string;
+  created_at: number;
+  updated_at: number;
+  version: number;
+  deleted_at: number | null;
+}
+
+export interface EndpointRow {
+  id: string;
+  app_id: string;
+  uid: string | null;
+  url: string;
+  description: string;
+  disabled: number;
+  event_types: string | null;
+  channels: string | null;
+  throttle_rate: number | null;
+  metadata: string;
+  headers: string;
+  /** JSON array of {key (sealed), expiresAt}; current secret first. */
+  secrets: string;
+  retry_schedule: string | null;
+  created_at: number;
+  updated_at: number;
+  version: number;
+  deleted_at: number | null;
+}
+
+export interface EventTypeRow {
+  name: string;
+  description: string;
+  archived: number;
+  deprecated: number;
+  feature_flag: string | null;
+  schemas: string | null;
+  created_at: number;
+  updated_at: number;
+  version: number;
+}
+
+export interface MessageRow {
+  id: string;
+  app_id: string;
+  event_type: string;
+  event_id: string | null;
+  channels: string | null;
+  tags: string | null;
+  payload: string | null;
+  created_at: number;
+  payload_expires_at: number;
+}
+
+export interface DeliveryRow {
+  id: string;
+  app_id: string;
+  msg_id: string;
+  endpoint_id: string;
+  status: number;
+  attempt_count: number;
+  next_attempt_at: number | null;
+  lease_owner: string | null;
+  lease_until: number | null;
+  trigger_type: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AttemptRow {
+  id: string;
+  app_id: string;
+  msg_id: string;
+  endpoint_id: string;
+  delivery_id: string;
+  url: string;
+  status: number;
+  response_status_code: number;
+  response: string | null;
+  response_duration_ms: number;
+  trigger_type: number;
+  created_at: number;
+}
+
+export interface BackgroundTaskRow {
+  id: string;
+  kind: string;
+  status: string;
+  app_id: string;
+  endpoint_id: string;
+  params: string;
+  result: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ApiTokenRow {
+  id: string;
+  kind: string;
+  app_id: string | null;
+  name: string;
+  scopes: string;
+  token_hash: string;
+  created_at: number;
+  expires_at: number | null;
+  revoked_at: number | null;
+  last_used_at: number | null;
+}
+
+export interface IdempotencyKeyRow {
+  scope: string;
+  fingerprint: string;
+  state: string;
+  status_code: number | null;
+  body: string | null;
+  headers: string | null;
+  locked_until: number;
+  expires_at: number;
+  created_at: number;
+}
+
+export interface SettingRow {
+  name: string;
+  value: string;
+}

@@ -1,0 +1,24 @@
+import type { Kysely } from 'kysely';
+import type { Database } from './database.js';
+
+export type Executor = Kysely<Database>;
+
+/**
+ * What an adapter supplies to the shared SQL store: a way to read committed data and a way to run writes in a
+ * transaction. An adapter may run several callers' writes in one transaction (group commit); a write whose result
+ * is a failed Outcome is rolled back on its own without touching the others.
+ */
+export interface SqlEngine {
+  readonly dialect: 'sqlite' | 'postgres';
+  read<T>(work: (db: Executor) => Promise<T>): Promise<T>;
+  write<T>(work: (tx: Executor) => Promise<T>): Promise<T>;
+  isUniqueViolation(error: unknown): boolean;
+  migrate(): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** True for `{ ok: false, … }` results, which the engine rolls back. */
+export function isFailedOutcome(result: unknown): boolean {
+  return typeof result === 'object' && result !== null && (result as { ok?: unknown }).ok === false;
+}

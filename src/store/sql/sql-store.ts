@@ -1,0 +1,38 @@
+import type { Store } from '../port.js';
+import { applicationStore } from './applications.js';
+import { attemptStore } from './attempts.js';
+import type { SqlContext } from './context.js';
+import { deliveryControlStore } from './delivery-control.js';
+import { endpointStore } from './endpoints.js';
+import { eventTypeStore } from './event-types.js';
+import { idempotencyStore } from './idempotency.js';
+import { messageStore } from './messages.js';
+import { settingsStore } from './settings.js';
+import { tokenStore } from './tokens.js';
+
+/** The Store port over Kysely; each adapter supplies the engine (connections, transactions, dialect quirks). */
+export function createSqlStore(ctx: SqlContext): Store {
+  const { engine } = ctx;
+  return {
+    kind: engine.dialect,
+    ...applicationStore(ctx),
+    ...endpointStore(ctx),
+    ...eventTypeStore(ctx),
+    ...messageStore(ctx),
+    ...attemptStore(ctx),
+    ...deliveryControlStore(ctx),
+    ...tokenStore(ctx),
+    ...idempotencyStore(ctx),
+    ...settingsStore(ctx),
+    migrate: () => engine.migrate(),
+    async health() {
+      try {
+        await engine.ping();
+        return { ok: true };
+      } catch (error) {
+        return { ok: false, detail: (error as Error).message };
+      }
+    },
+    close: () => engine.close(),
+  };
+}
