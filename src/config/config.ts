@@ -91,14 +91,6 @@ function boolean(raw: string, env: string): boolean {
   throw new ConfigError(env, `must be true or false (got ${JSON.stringify(raw)})`);
 }
 
-function text(raw: string): string {
-  return raw;
-}
-
-function optionalText(raw: string): string | null {
-  return raw.trim() === '' ? null : raw.trim();
-}
-
 function url(protocols: string[]) {
   return (raw: string, env: string): string | null => {
     if (raw.trim() === '') return null;

@@ -1,9 +1,19 @@
 import type { SettingsStore } from '../port.js';
 import type { SqlContext } from './context.js';
 
-// Placeholder until this module is written; every method reports that it is missing.
-export function settingsStore(_ctx: SqlContext): SettingsStore {
-  return new Proxy({} as SettingsStore, {
-    get: (_target, name) => () => Promise.reject(new Error(`settingsStore.${String(name)} is not implemented yet`)),
-  });
+export function settingsStore({ engine }: SqlContext): SettingsStore {
+  return {
+    async getSetting(name) {
+      const row = await engine.read((db) => db.selectFrom('settings').select('value').where('name', '=', name).executeTakeFirst());
+      return row?.value;
+    },
+
+    async putSettingIfAbsent(name, value) {
+      return engine.write(async (tx) => {
+        await tx.insertInto('settings').values({ name, value }).onConflict((oc) => oc.column('name').doNothing()).execute();
+        const row = await tx.selectFrom('settings').select('value').where('name', '=', name).executeTakeFirstOrThrow();
+        return row.value;
+      });
+    },
+  };
 }

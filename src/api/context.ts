@@ -1,0 +1,57 @@
+import type { FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import type { TokenAuthenticator, Principal } from '../auth/tokens.js';
+import type { Application, Store } from '../store/port.js';
+import { forbidden, notFound, unauthorized } from './errors.js';
+
+/** What route modules receive; nothing reaches into globals. */
+export interface ApiDeps {
+  config: Config;
+  store: Store;
+  authenticator: TokenAuthenticator;
+  logger: Logger;
+  now: () => number;
+  /** Called after writes that create due work, so an idle worker in this process starts at once. */
+  wakeDelivery: () => void;
+  /** Starts an endpoint recovery task in the background. */
+  startRecovery?: (taskId: string) => void;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+  interface FastifyContextConfig {
+    /** Routes reachable without a token (health, docs). */
+    public?: boolean;
+  }
+}
+
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw unauthorized();
+  return request.principal;
+}
+
+/** Organisation-wide operations (listing all applications, event type writes) need an unconfined credential. */
+export function requireOrganisationAccess(request: FastifyRequest): Principal {
+  const principal = principalOf(request);
+  if (principal.appId !== null) throw forbidden('This credential is confined to one application.');
+  return principal;
+}
+
+/**
+ * Loads the application named in the path. A credential confined to another application gets 403 before any
+ * lookup, so it cannot probe which applications exist.
+ */
+export async function loadApplication(deps: ApiDeps, request: FastifyRequest, idOrUid: string): Promise<Application> {
+  const principal = principalOf(request);
+  if (principal.appId !== null) {
+    const own = await deps.store.getApplication(principal.appId);
+    if (!own || (own.id !== idOrUid && own.uid !== idOrUid)) throw forbidden('This credential is confined to another application.');
+    return own;
+  }
+  const app = await deps.store.getApplication(idOrUid);
+  if (!app) throw notFound();
+  return app;
+}

@@ -1,0 +1,114 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { ApiDeps } from './context.js';
+import { ApiError, ValidationFailed, unauthorized } from './errors.js';
+import { findNulString, registerJsonBodyParser } from './json-body.js';
+import { validatorCompiler } from './validation.js';
+import { registerIdempotency } from './plugins/idempotency.js';
+import { applicationRoutes } from './application/routes.js';
+import { endpointRoutes } from './endpoint/routes.js';
+import { messageRoutes } from './message/routes.js';
+import { attemptRoutes } from './attempt/routes.js';
+import { eventTypeRoutes } from './event-type/routes.js';
+import { authRoutes } from './auth/routes.js';
+import { healthRoutes } from './health/routes.js';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Fastify's own client errors, renamed into stable codes of ours. */
+const fastifyErrorCodes: Record<string, { status: number; code: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'payload_too_large' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'unsupported_media_type' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'invalid_content_length' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'invalid_json' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'invalid_json' },
+};
+
+export type HookyardServer = FastifyInstance;
+
+/** Builds the HTTP application without listening, so tests and the CLI decide how to serve it. */
+export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: deps.config.bodyLimit,
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 512 },
+    ajv: { customOptions: { removeAdditional: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  registerJsonBodyParser(app);
+
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/docs')) route.config = { ...(route.config as object), public: true };
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    if (request.is404 || request.routeOptions.config.public) return;
+    const header = request.headers.authorization;
+    const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+    if (!match) throw unauthorized('Missing or malformed Authorization header; expected "Bearer <token>".');
+    const principal = await deps.authenticator.authenticate(match[1]!);
+    if (!principal) throw unauthorized();
+    request.principal = principal;
+  });
+
+  app.addHook('preValidation', async (request) => {
+    if (request.body === undefined || request.body === null) return;
+    const path = findNulString(request.body);
+    if (path) throw new ValidationFailed([{ loc: ['body', ...path], msg: 'NUL characters are not allowed', type: 'value_error.nul' }]);
+  });
+
+  app.setErrorHandler((error: FastifyError | ApiError | ValidationFailed, request, reply) => {
+    if (error instanceof ValidationFailed) return reply.code(422).send({ detail: error.issues });
+    if (error instanceof ApiError) return reply.code(error.statusCode).send({ code: error.code, detail: error.detail });
+    const known = fastifyErrorCodes[(error as FastifyError).code];
+    if (known) return reply.code(known.status).send({ code: known.code, detail: error.message });
+    const status = (error as FastifyError).statusCode;
+    if (status !== undefined && status >= 400 && status < 500) {
+      return reply.code(status).send({ code: 'bad_request', detail: error.message });
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return reply.code(500).send({ code: 'server_error', detail: 'Internal Server Error' });
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send({ code: 'not_found', detail: `No route for ${request.method} ${request.url.split('?')[0]}` });
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Hookyard API',
+        version: '1.0.0',
+        description: 'Webhook gateway. Wire-compatible with the Svix server API (`/api/v1`), with extensions.',
+      },
+      components: { securitySchemes: { HTTPBearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ HTTPBearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  await app.register(async (v1) => {
+    registerIdempotency(v1, { store: deps.store, now: deps.now });
+    await v1.register(healthRoutes(deps));
+    await v1.register(applicationRoutes(deps));
+    await v1.register(endpointRoutes(deps));
+    await v1.register(messageRoutes(deps));
+    await v1.register(attemptRoutes(deps));
+    await v1.register(eventTypeRoutes(deps));
+    await v1.register(authRoutes(deps));
+    v1.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+  }, { prefix: '/api/v1' });
+
+  return app;
+}

@@ -1,0 +1,104 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, type Config } from '../../src/config/config.js';
+import { createLogger } from '../../src/core/logger.js';
+import { startHookyard, type RunningHookyard } from '../../src/runtime.js';
+import { createTestDatabase } from './services.js';
+
+export interface HttpResult<T = unknown> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+export interface TestServer {
+  url: string;
+  adminToken: string;
+  running: RunningHookyard;
+  /** Stops and starts Hookyard again on the same data (a clean restart); `url` and `running` change. */
+  restart(): Promise<void>;
+  config: Config;
+  /** Sends a request with the admin token unless `token` is given (null sends none). */
+  request<T = any>(method: string, path: string, options?: RequestOptions): Promise<HttpResult<T>>;
+  close(): Promise<void>;
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  /** Sent as-is instead of JSON-encoding `body`. */
+  rawBody?: string | Buffer;
+  headers?: Record<string, string>;
+  token?: string | null;
+}
+
+export interface TestServerOptions {
+  overrides?: Partial<Config>;
+  store?: 'sqlite' | 'postgres';
+}
+
+/** A real Hookyard on an ephemeral port, with its own data dir (and database, for PostgreSQL). */
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'hookyard-test-'));
+  const database = options.store === 'postgres' ? await createTestDatabase() : null;
+  const adminToken = `hy_admin_test_${randomBytes(16).toString('hex')}`;
+  const config = loadConfig(
+    {},
+    {
+      overrides: {
+        port: 0,
+        host: '127.0.0.1',
+        dataDir,
+        databaseUrl: database?.url ?? null,
+        adminToken,
+        logLevel: 'silent',
+        sqliteSynchronous: 'normal',
+        allowPrivateNetworks: ['127.0.0.1/32'],
+        retrySchedule: [0.05, 0.1, 0.2],
+        ...options.overrides,
+      },
+    },
+  );
+  let running = await startHookyard(config, { logger: createLogger(config.logLevel) });
+  let url = running.url;
+
+  async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<HttpResult<T>> {
+    const headers: Record<string, string> = { ...opts.headers };
+    const token = opts.token === undefined ? adminToken : opts.token;
+    if (token !== null) headers.authorization ??= `Bearer ${token}`;
+    let body: string | Buffer | undefined;
+    if (opts.rawBody !== undefined) body = opts.rawBody;
+    else if (opts.body !== undefined) {
+      body = JSON.stringify(opts.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const response = await fetch(`${url}${path}`, { method, headers, body });
+    const text = await response.text();
+    let parsed: unknown = text;
+    if ((response.headers.get('content-type') ?? '').includes('json') && text !== '') parsed = JSON.parse(text);
+    return { status: response.status, headers: response.headers, body: parsed as T, text };
+  }
+
+  const server: TestServer = {
+    url,
+    adminToken,
+    running,
+    config,
+    request,
+    async restart() {
+      await running.close();
+      running = await startHookyard(config, { logger: createLogger(config.logLevel) });
+      url = running.url;
+      server.url = url;
+      server.running = running;
+    },
+    async close() {
+      await running.close();
+      await database?.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+  return server;
+}
