@@ -30,7 +30,8 @@ function depthExceeds(text: string, limit: number): boolean {
 
 /** JSON bodies: prototype-poisoning keys refused, depth bounded, raw text kept. */
 export function registerJsonBodyParser(app: FastifyInstance): void {
-  app.removeContentTypeParser(['application/json']);
+  // Only JSON is spoken here; text/plain and others get 415 instead of reaching validation as strings.
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser(/^application\/([\w.+-]+\+)?json$/, { parseAs: 'string' }, (request, body, done) => {
     const text = body as string;
     request.rawBody = text;
