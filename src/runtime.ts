@@ -6,6 +6,8 @@ import { TokenAuthenticator, bootstrapAdminToken } from './auth/tokens.js';
 import { createLogger } from './core/logger.js';
 import { resolveMainKey } from './core/main-key.js';
 import { SecretBox } from './core/secret-box.js';
+import { RecoveryTasks } from './delivery/recovery.js';
+import { DeliveryWorker } from './delivery/worker.js';
 import { openStore, sqliteFilePath } from './store/open-store.js';
 import type { Store } from './store/port.js';
 
@@ -46,15 +48,22 @@ export async function startHookyard(config: Config, options: StartOptions = {}):
   const generatedAdminToken = await bootstrapAdminToken(store, config.adminToken);
   const authenticator = new TokenAuthenticator(store, now);
 
+  // An API-only process leaves sending to worker processes; they find its new work when they next poll.
+  const worker = config.role === 'api' ? null : new DeliveryWorker({ store, config, logger, now });
+  const wakeDelivery = () => worker?.wake();
+  const recovery = new RecoveryTasks(store, logger, wakeDelivery);
+
   const server = await buildServer({
     config,
     store,
     authenticator,
     logger,
     now,
-    wakeDelivery: () => undefined,
+    wakeDelivery,
+    startRecovery: (taskId) => recovery.start(taskId),
   });
   const address = await server.listen({ port: config.port, host: config.host });
+  worker?.start();
 
   let closing: Promise<void> | undefined;
   return {
@@ -66,7 +75,9 @@ export async function startHookyard(config: Config, options: StartOptions = {}):
     logger,
     close() {
       closing ??= (async () => {
-        await server.close();
+        // Deliveries are stopped and their leases released while the store is still open.
+        await Promise.all([server.close(), worker?.stop(config.shutdownGraceMs)]);
+        await recovery.close();
         await store.close();
       })();
       return closing;

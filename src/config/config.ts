@@ -44,6 +44,11 @@ export interface Config {
   workerConcurrency: number;
   /** How long a claimed delivery stays leased to one worker, milliseconds. */
   deliveryLeaseMs: number;
+  /**
+   * On shutdown, how long deliveries already being sent may take to finish before they are aborted and put back in
+   * the queue, milliseconds. The CLI allows the whole shutdown 30 s.
+   */
+  shutdownGraceMs: number;
   role: 'api' | 'worker' | 'all';
 }
 
@@ -197,6 +202,7 @@ const settings: { [K in keyof Config]: Setting<K> } = {
   workerPollIntervalMs: { key: 'workerPollIntervalMs', env: 'HOOKYARD_WORKER_POLL_INTERVAL_MS', parse: integer(10, 60_000), fallback: () => 1000 },
   workerConcurrency: { key: 'workerConcurrency', env: 'HOOKYARD_WORKER_CONCURRENCY', parse: integer(1, 10_000), fallback: () => 128 },
   deliveryLeaseMs: { key: 'deliveryLeaseMs', env: 'HOOKYARD_DELIVERY_LEASE_MS', parse: integer(1000, 3_600_000), fallback: () => 60_000 },
+  shutdownGraceMs: { key: 'shutdownGraceMs', env: 'HOOKYARD_SHUTDOWN_GRACE_MS', parse: integer(0, 25_000), fallback: () => 10_000 },
   role: { key: 'role', env: 'HOOKYARD_ROLE', parse: oneOf('api', 'worker', 'all'), fallback: () => 'all' },
 };
 

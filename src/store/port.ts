@@ -364,10 +364,128 @@ export interface Store
     DeliveryControlStore,
     TokenStore,
     IdempotencyStore,
-    SettingsStore {
+    SettingsStore,
+    DeliveryQueueStore {
   readonly kind: 'sqlite' | 'postgres';
   /** Applies pending migrations; safe to call from several processes at once. */
   migrate(): Promise<void>;
   health(): Promise<StoreHealth>;
   close(): Promise<void>;
+}
+
+/** Circuit-breaker and auto-disable bookkeeping for one endpoint, written by the delivery engine. Extension. */
+export interface EndpointHealth {
+  endpointId: string;
+  /** Failed attempts since the last successful one. */
+  consecutiveFailures: number;
+  /** The first failure of the current unbroken run of failures; null after a success. */
+  failingSince: Date | null;
+  lastFailureAt: Date | null;
+  lastSuccessAt: Date | null;
+}
+
+/** Who holds a claimed delivery; a result is recorded only while this is still the delivery's lease. */
+export interface DeliveryLease {
+  owner: string;
+  until: Date;
+}
+
+/** Everything a worker needs to send one claimed delivery, read right after the claim. */
+export interface ClaimedDelivery {
+  delivery: Delivery;
+  lease: DeliveryLease;
+  /** Null when the message row is gone. */
+  message: Pick<Message, 'id' | 'eventType' | 'channels' | 'payload' | 'createdAt'> | null;
+  /** Null once the endpoint is deleted; secrets are decrypted and only those still valid for signing. */
+  endpoint: Endpoint | null;
+  /** The application's throttle, for endpoints without their own. */
+  appThrottleRate: number | null;
+  health: EndpointHealth;
+}
+
+export interface ClaimRequest {
+  owner: string;
+  limit: number;
+  /** How long the claim holds; unrecorded deliveries come due again after it. */
+  leaseMs: number;
+}
+
+export interface Claim {
+  deliveries: ClaimedDelivery[];
+  /** The earliest time anything queued (including leases that may expire) comes due, after the claim. */
+  nextDueAt: Date | null;
+}
+
+/**
+ * What becomes of a claimed delivery. `failed` ends it after an attempt (exhausted, or the endpoint answered 410);
+ * `canceled` ends it without one because the endpoint is gone, disabled or no longer subscribed: it reads as `fail`
+ * on the wire and counts as `canceled` in endpoint stats (see CANCELED_DELIVERY_COLUMN). `deferred` puts it back
+ * unattempted (breaker open, throttled).
+ */
+export type DeliveryDisposition =
+  | { kind: 'success' }
+  | { kind: 'retry'; at: Date }
+  | { kind: 'failed' }
+  | { kind: 'canceled' }
+  | { kind: 'deferred'; at: Date };
+
+export interface DeliveryResult {
+  deliveryId: string;
+  lease: DeliveryLease;
+  /** The attempt made, if a request was tried (also when refused at send time); it counts towards endpoint health. */
+  attempt: Attempt | null;
+  disposition: DeliveryDisposition;
+}
+
+export interface RecordedResults {
+  /**
+   * Per result, in order: false when the lease had been lost, so the delivery was left to its new holder (the
+   * attempt, which really happened, is still recorded).
+   */
+  recorded: boolean[];
+  /** Health, after the batch, of every endpoint the batch's attempts touched. */
+  health: EndpointHealth[];
+}
+
+/**
+ * Deliveries canceled by the engine keep the wire status `fail`; this column (milliseconds, null otherwise) tells
+ * them apart, so endpoint stats count `status = fail and canceled_at is not null` as `canceled`.
+ */
+export const CANCELED_DELIVERY_COLUMN = 'canceled_at';
+
+export interface OperationalEvent {
+  /** Increasing: a consumer resumes after the last one it handled. */
+  seq: number;
+  type: 'endpoint.disabled';
+  appId: string;
+  /** Svix's operational webhook payload for the type (`EndpointDisabledEvent.data` for endpoint.disabled). */
+  payload: Record<string, unknown>;
+  createdAt: Date;
+}
+
+export interface DueWork {
+  /** Deliveries whose next attempt time has passed, leased ones with an expired lease included. */
+  due: number;
+  oldestDueAt: Date | null;
+}
+
+export interface DeliveryQueueStore {
+  /**
+   * Leases up to `limit` due deliveries to `owner` (status sending), oldest first. Concurrent claimers, in this
+   * process or others sharing the database, never receive the same delivery while its lease holds.
+   */
+  claimDueDeliveries(request: ClaimRequest): Promise<Claim>;
+  /** Records a batch of results in one transaction; a delivery changes only while the result's lease holds. */
+  recordDeliveryResults(results: DeliveryResult[]): Promise<RecordedResults>;
+  /** Puts everything leased to `owner` back in the queue, due now (graceful shutdown); returns how many. */
+  releaseDeliveryLeases(owner: string): Promise<number>;
+  /**
+   * Disables a live, enabled endpoint and records an `endpoint.disabled` operational event; false when it was
+   * already disabled or is gone.
+   */
+  disableEndpoint(appId: string, endpointId: string, reason: { failingSince: Date | null }): Promise<boolean>;
+  /** Zeroes for an endpoint that has never been attempted. */
+  getEndpointHealth(appId: string, endpointId: string): Promise<EndpointHealth>;
+  listOperationalEvents(query: { afterSeq?: number; limit: number }): Promise<OperationalEvent[]>;
+  dueDeliveryStats(): Promise<DueWork>;
 }

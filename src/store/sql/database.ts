@@ -1,3 +1,4 @@
+import type { Generated } from 'kysely';
 
 /**
  * Table shapes as both adapters store them. Times are integer milliseconds since the epoch, booleans are 0/1 and
@@ -14,6 +15,8 @@ export interface Database {
   api_tokens: ApiTokenRow;
   idempotency_keys: IdempotencyKeyRow;
   settings: SettingRow;
+  endpoint_health: EndpointHealthRow;
+  operational_events: OperationalEventRow;
 }
 
 export interface ApplicationRow {
@@ -86,6 +89,8 @@ export interface DeliveryRow {
   trigger_type: number;
   created_at: number;
   updated_at: number;
+  /** Set when the engine canceled the delivery (status stays fail); added by 0002_delivery. */
+  canceled_at?: number | null;
 }
 
 export interface AttemptRow {
@@ -143,4 +148,22 @@ export interface IdempotencyKeyRow {
 export interface SettingRow {
   name: string;
   value: string;
+}
+
+export interface EndpointHealthRow {
+  endpoint_id: string;
+  app_id: string;
+  consecutive_failures: number;
+  failing_since: number | null;
+  last_failure_at: number | null;
+  last_success_at: number | null;
+  updated_at: number;
+}
+
+export interface OperationalEventRow {
+  seq: Generated<number>;
+  type: string;
+  app_id: string;
+  payload: string;
+  created_at: number;
 }

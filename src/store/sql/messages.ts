@@ -1,9 +1,273 @@
-import type { MessageStore } from '../port.js';
-import type { SqlContext } from './context.js';
+import type { Expression, ExpressionBuilder, SqlBool } from 'kysely';
+import { newId } from '../../core/ids.js';
+import type { SecretBox } from '../../core/secret-box.js';
+import {
+  DeliveryStatus,
+  TriggerType,
+  type CreatedMessage,
+  type Delivery,
+  type Endpoint,
+  type Message,
+  type MessageFilter,
+  type MessageStore,
+  type Outcome,
+} from '../port.js';
+import { fromJson, fromOptionalJson, toBool, toDate, toOptionalDate, toOptionalJson } from './codec.js';
+import { conflict, notFound, ok, type SqlContext } from './context.js';
+import type { Database, DeliveryRow, EndpointRow, MessageRow } from './database.js';
+import type { Executor } from './engine.js';
+import { channelIncludes, createdBetween, hasItems } from './filters.js';
+import { paginate, toPage } from './pagination.js';
 
-// Placeholder until this module is written; every method reports that it is missing.
-export function messageStore(_ctx: SqlContext): MessageStore {
-  return new Proxy({} as MessageStore, {
-    get: (_target, name) => () => Promise.reject(new Error(`messageStore.${String(name)} is not implemented yet`)),
+const DAY_MS = 86_400_000;
+
+/**
+ * Multi-row inserts are split so that an application with thousands of endpoints stays under the bound-parameter
+ * limits (32766 on SQLite, 65535 on PostgreSQL) at twelve parameters a row.
+ */
+const DELIVERY_INSERT_CHUNK = 1000;
+
+export function toMessage(row: MessageRow): Message {
+  return {
+    id: row.id,
+    appId: row.app_id,
+    eventType: row.event_type,
+    eventId: row.event_id,
+    channels: fromOptionalJson(row.channels),
+    tags: fromOptionalJson(row.tags),
+    payload: row.payload,
+    createdAt: toDate(row.created_at),
+    payloadExpiresAt: toDate(row.payload_expires_at),
+  };
+}
+
+type DeliveryFields = Omit<DeliveryRow, 'lease_owner' | 'lease_until'>;
+
+export function toDelivery(row: DeliveryFields): Delivery {
+  return {
+    id: row.id,
+    appId: row.app_id,
+    msgId: row.msg_id,
+    endpointId: row.endpoint_id,
+    status: row.status as DeliveryStatus,
+    attemptCount: row.attempt_count,
+    nextAttemptAt: toOptionalDate(row.next_attempt_at),
+    triggerType: row.trigger_type as TriggerType,
+    createdAt: toDate(row.created_at),
+    updatedAt: toDate(row.updated_at),
+  };
+}
+
+/**
+ * Delivery columns renamed for queries that join deliveries to the row they describe, whose own columns keep their
+ * names (`id`, `created_at`… exist on both sides).
+ */
+const deliveryColumns = [
+  'deliveries.id as d_id',
+  'deliveries.app_id as d_app_id',
+  'deliveries.msg_id as d_msg_id',
+  'deliveries.endpoint_id as d_endpoint_id',
+  'deliveries.status as d_status',
+  'deliveries.attempt_count as d_attempt_count',
+  'deliveries.next_attempt_at as d_next_attempt_at',
+  'deliveries.trigger_type as d_trigger_type',
+  'deliveries.created_at as d_created_at',
+  'deliveries.updated_at as d_updated_at',
+] as const;
+
+interface AliasedDelivery {
+  d_id: string;
+  d_app_id: string;
+  d_msg_id: string;
+  d_endpoint_id: string;
+  d_status: number;
+  d_attempt_count: number;
+  d_next_attempt_at: number | null;
+  d_trigger_type: number;
+  d_created_at: number;
+  d_updated_at: number;
+}
+
+function toAliasedDelivery(row: AliasedDelivery): Delivery {
+  return toDelivery({
+    id: row.d_id,
+    app_id: row.d_app_id,
+    msg_id: row.d_msg_id,
+    endpoint_id: row.d_endpoint_id,
+    status: row.d_status,
+    attempt_count: row.d_attempt_count,
+    next_attempt_at: row.d_next_attempt_at,
+    trigger_type: row.d_trigger_type,
+    created_at: row.d_created_at,
+    updated_at: row.d_updated_at,
   });
+}
+
+async function insertDeliveries(tx: Executor, rows: DeliveryRow[]): Promise<void> {
+  for (let start = 0; start < rows.length; start += DELIVERY_INSERT_CHUNK) {
+    await tx.insertInto('deliveries').values(rows.slice(start, start + DELIVERY_INSERT_CHUNK)).execute();
+  }
+}
+
+export function messageStore({ engine, secretBox, now }: SqlContext): MessageStore {
+  return {
+    async createMessage(appId, input, router, options = {}): Promise<Outcome<CreatedMessage>> {
+      return engine.write(async (tx) => {
+        const time = now();
+        const row: MessageRow = {
+          id: newId('message', time),
+          app_id: appId,
+          event_type: input.eventType,
+          event_id: input.eventId,
+          channels: toOptionalJson(input.channels),
+          tags: toOptionalJson(input.tags),
+          payload: input.payload,
+          created_at: time,
+          payload_expires_at: time + input.payloadRetentionDays * DAY_MS,
+        };
+        try {
+          await tx.insertInto('messages').values(row).execute();
+        } catch (error) {
+          if (engine.isUniqueViolation(error)) return conflict(`A message with eventId ${JSON.stringify(input.eventId)} already exists`);
+          throw error;
+        }
+        const message = toMessage(row);
+
+        let candidates = tx.selectFrom('endpoints').selectAll().where('app_id', '=', appId).where('deleted_at', 'is', null);
+        if (options.onlyEndpointId !== undefined) candidates = candidates.where('id', '=', options.onlyEndpointId);
+        const endpointRows = await candidates.orderBy('id').execute();
+        const routed = router(
+          message,
+          endpointRows.map((endpointRow) => toEndpoint(endpointRow, secretBox, time)),
+        );
+
+        // A manual send (send-example) is recorded as such, like a resend.
+        const triggerType = options.onlyEndpointId === undefined ? TriggerType.scheduled : TriggerType.manual;
+        const firstAttemptAt = input.deliverAt?.getTime() ?? time;
+        const deliveryRows: DeliveryRow[] = routed.map((endpoint) => ({
+          id: newId('delivery', time),
+          app_id: appId,
+          msg_id: message.id,
+          endpoint_id: endpoint.id,
+          status: DeliveryStatus.pending,
+          attempt_count: 0,
+          next_attempt_at: firstAttemptAt,
+          lease_owner: null,
+          lease_until: null,
+          trigger_type: triggerType,
+          created_at: time,
+          updated_at: time,
+        }));
+        await insertDeliveries(tx, deliveryRows);
+        return ok({ message, deliveries: deliveryRows.map(toDelivery) });
+      });
+    },
+
+    async getMessage(appId, idOrEventId) {
+      const rows = await engine.read((db) =>
+        db
+          .selectFrom('messages')
+          .selectAll()
+          .where('app_id', '=', appId)
+          .where((eb) => eb.or([eb('id', '=', idOrEventId), eb('event_id', '=', idOrEventId)]))
+          .limit(2)
+          .execute(),
+      );
+      // A client's eventId may equal another message's id; an id always finds the message it names.
+      const row = rows.find((candidate) => candidate.id === idOrEventId) ?? rows[0];
+      return row && toMessage(row);
+    },
+
+    async listMessages(appId, page, filter) {
+      const { rows, direction } = await engine.read(async (db) => {
+        const base = db
+          .selectFrom('messages')
+          .selectAll()
+          .where('app_id', '=', appId)
+          .where((eb) => eb.and(messageConditions(eb, filter)));
+        const { query, direction } = paginate(base, 'messages.id', page, 'descending');
+        return { rows: await query.execute(), direction };
+      });
+      return toPage(rows.map(toMessage), page, direction, (message) => message.id);
+    },
+
+    async expungeMessageContent(appId, msgId) {
+      return engine.write(async (tx) => {
+        const result = await tx.updateTable('messages').set({ payload: null }).where('app_id', '=', appId).where('id', '=', msgId).executeTakeFirst();
+        return result.numUpdatedRows > 0n ? ok(undefined) : notFound;
+      });
+    },
+
+    async listEndpointMessages(appId, endpointId, page, filter) {
+      const { rows, direction } = await engine.read(async (db) => {
+        const base = db
+          .selectFrom('deliveries')
+          .innerJoin('messages', 'messages.id', 'deliveries.msg_id')
+          .selectAll('messages')
+          .select(deliveryColumns)
+          .where('deliveries.app_id', '=', appId)
+          .where('deliveries.endpoint_id', '=', endpointId)
+          .where((eb) => {
+            const conditions = messageConditions(eb, filter);
+            if (filter.status !== null && filter.status !== undefined) conditions.push(eb('deliveries.status', '=', filter.status));
+            return eb.and(conditions);
+          });
+        // deliveries.msg_id is messages.id, and (endpoint_id, msg_id) is indexed.
+        const { query, direction } = paginate(base, 'deliveries.msg_id', page, 'descending');
+        return { rows: await query.execute(), direction };
+      });
+      const data = rows.map((row) => ({ message: toMessage(row), delivery: toAliasedDelivery(row) }));
+      return toPage(data, page, direction, (item) => item.message.id);
+    },
+
+    async listMessageDestinations(appId, msgId, page) {
+      const { rows, direction } = await engine.read(async (db) => {
+        const base = db
+          .selectFrom('deliveries')
+          .innerJoin('endpoints', 'endpoints.id', 'deliveries.endpoint_id')
+          .selectAll('endpoints')
+          .select(deliveryColumns)
+          .where('deliveries.app_id', '=', appId)
+          .where('deliveries.msg_id', '=', msgId)
+          .where('endpoints.deleted_at', 'is', null);
+        const { query, direction } = paginate(base, 'deliveries.endpoint_id', page, 'ascending');
+        return { rows: await query.execute(), direction };
+      });
+      const time = now();
+      const data = rows.map((row) => ({ endpoint: toEndpoint(row, secretBox, time), delivery: toAliasedDelivery(row) }));
+      return toPage(data, page, direction, (item) => item.endpoint.id);
+    },
+  };
+}
+
+function messageConditions(eb: ExpressionBuilder<Database, 'messages'>, filter: MessageFilter): Expression<SqlBool>[] {
+  const conditions = createdBetween('messages.created_at', filter);
+  if (filter.channel) conditions.push(channelIncludes('messages.channels', filter.channel));
+  if (hasItems(filter.eventTypes)) conditions.push(eb('messages.event_type', 'in', filter.eventTypes));
+  return conditions;
+}
+
+// TEMPORARY: stands in for endpoints.ts's toEndpoint until that module lands.
+function toEndpoint(row: EndpointRow, box: SecretBox, time: number): Endpoint {
+  const secrets = fromJson<Array<{ key: string; expiresAt: number | string | null }>>(row.secrets)
+    .map((secret) => ({ key: box.decrypt(secret.key), expiresAt: secret.expiresAt === null ? null : new Date(secret.expiresAt) }))
+    .filter((secret) => secret.expiresAt === null || secret.expiresAt.getTime() > time);
+  return {
+    id: row.id,
+    appId: row.app_id,
+    uid: row.uid,
+    url: row.url,
+    description: row.description,
+    disabled: toBool(row.disabled),
+    eventTypes: fromOptionalJson(row.event_types),
+    channels: fromOptionalJson(row.channels),
+    throttleRate: row.throttle_rate,
+    metadata: fromJson(row.metadata),
+    headers: fromJson(row.headers),
+    secrets,
+    retrySchedule: fromOptionalJson(row.retry_schedule),
+    createdAt: toDate(row.created_at),
+    updatedAt: toDate(row.updated_at),
+    version: row.version,
+  };
 }

@@ -3,6 +3,7 @@ import { applicationStore } from './applications.js';
 import { attemptStore } from './attempts.js';
 import type { SqlContext } from './context.js';
 import { deliveryControlStore } from './delivery-control.js';
+import { deliveryQueueStore } from './delivery-queue.js';
 import { endpointStore } from './endpoints.js';
 import { eventTypeStore } from './event-types.js';
 import { idempotencyStore } from './idempotency.js';
@@ -24,6 +25,7 @@ export function createSqlStore(ctx: SqlContext): Store {
     ...tokenStore(ctx),
     ...idempotencyStore(ctx),
     ...settingsStore(ctx),
+    ...deliveryQueueStore(ctx),
     migrate: () => engine.migrate(),
     async health() {
       try {

@@ -1,0 +1,403 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import { newId } from '../core/ids.js';
+import {
+  DeliveryStatus,
+  TriggerType,
+  type Attempt,
+  type ClaimedDelivery,
+  type DeliveryDisposition,
+  type DeliveryQueueStore,
+  type Endpoint,
+} from '../store/port.js';
+import { CircuitBreakers } from './circuit-breaker.js';
+import { ResultRecorder } from './recorder.js';
+import { attemptsAllowed, nextRetryDelayMs, parseRetryAfter } from './retry.js';
+import { endpointAccepts } from './routing.js';
+import { Sender, type SendResult } from './sender.js';
+import { webhookHeaders } from './signing.js';
+import { LocalThrottle, type Throttle } from './throttle.js';
+
+export type DeliveryWorkerConfig = Pick<
+  Config,
+  | 'retrySchedule'
+  | 'requestTimeoutMs'
+  | 'responseBodyLimit'
+  | 'sendSvixHeaders'
+  | 'circuitBreakerThreshold'
+  | 'circuitBreakerCooldownMs'
+  | 'endpointDisableAfterMs'
+  | 'workerPollIntervalMs'
+  | 'workerConcurrency'
+  | 'deliveryLeaseMs'
+  | 'allowPrivateNetworks'
+>;
+
+export interface DeliveryWorkerOptions {
+  store: DeliveryQueueStore;
+  config: DeliveryWorkerConfig;
+  logger: Logger;
+  now?: () => number;
+  random?: () => number;
+  throttle?: Throttle;
+}
+
+/** One claim asks for at most this many deliveries, however many slots are free: claims stay short transactions. */
+const CLAIM_BATCH = 100;
+
+/** Time a lease must leave beyond the request timeout for the result to be written before the lease runs out. */
+const LEASE_MARGIN_MS = 2000;
+
+/** Deliveries waiting out an open breaker come back spread over this much, so the probe is not one of a crowd. */
+const BREAKER_SPREAD_MS = 1000;
+
+/** After the grace period, aborted requests get this long to unwind before their leases are released. */
+const ABORT_SETTLE_MS = 2000;
+
+const USER_AGENT = 'Hookyard-Webhooks/0.1';
+
+/** What became of one claimed delivery before it is written down. */
+interface Handled {
+  disposition: DeliveryDisposition;
+  attempt: Attempt | null;
+  /** Set when the attempt was the breaker's probe. */
+  probe: boolean;
+  /** The endpoint answered 410 Gone (Standard Webhooks: stop sending to it). */
+  gone: boolean;
+}
+
+/**
+ * The outbound delivery loop of one process: claim due deliveries (leased, so a crash gives them back), send each
+ * one, record the attempt and the delivery's next state. Wakes on `wake()` from the API, on the earliest retry it
+ * scheduled itself, and otherwise every `workerPollIntervalMs`.
+ */
+export class DeliveryWorker {
+  readonly name = 'delivery';
+  /** Unique per worker instance, so a restarted process never mistakes its predecessor's leases for its own. */
+  readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+
+  private readonly store: DeliveryQueueStore;
+  private readonly config: DeliveryWorkerConfig;
+  private readonly logger: Logger;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly throttle: Throttle;
+  private readonly sender: Sender;
+  private readonly recorder: ResultRecorder;
+  private readonly breakers: CircuitBreakers;
+  private readonly leaseMs: number;
+  /** Aborts requests still running when the shutdown grace period ends. */
+  private readonly abort = new AbortController();
+
+  private loop: Promise<void> | null = null;
+  private stopping = false;
+  private active = 0;
+  private readonly inFlight = new Set<Promise<void>>();
+  private woken = false;
+  private saturated = false;
+  /** Free slots needed before the loop claims again. */
+  private claimWhenFree = 1;
+  private interruptSleep: (() => void) | null = null;
+  private alarm: { at: number; timer: NodeJS.Timeout } | null = null;
+  /** Throttle slots booked for deliveries put back until then: when they return, the slot is theirs to use. */
+  private readonly bookedSlots = new Map<string, number>();
+  private readonly disabling = new Set<string>();
+  private lastPrune = 0;
+
+  constructor(options: DeliveryWorkerOptions) {
+    this.store = options.store;
+    this.config = options.config;
+    this.logger = options.logger.child({ component: 'delivery', worker: this.owner });
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+    this.throttle = options.throttle ?? new LocalThrottle();
+    this.sender = new Sender({
+      timeoutMs: this.config.requestTimeoutMs,
+      responseBodyLimit: this.config.responseBodyLimit,
+      allowPrivateNetworks: this.config.allowPrivateNetworks,
+      userAgent: USER_AGENT,
+    });
+    this.recorder = new ResultRecorder(this.store);
+    // Others are held back while a probe runs. Its verdict is known within one request timeout; waiting no longer
+    // than a cool-down means a failed probe's successor is due just as the breaker half-opens again.
+    this.breakers = new CircuitBreakers(
+      { threshold: this.config.circuitBreakerThreshold, cooldownMs: this.config.circuitBreakerCooldownMs },
+      Math.min(this.config.requestTimeoutMs, this.config.circuitBreakerCooldownMs),
+    );
+    // A lease shorter than a request would hand a delivery still being sent to another claimer: a duplicate.
+    this.leaseMs = Math.max(this.config.deliveryLeaseMs, this.config.requestTimeoutMs + LEASE_MARGIN_MS);
+    if (this.leaseMs !== this.config.deliveryLeaseMs) {
+      this.logger.warn({ deliveryLeaseMs: this.config.deliveryLeaseMs, usedMs: this.leaseMs }, 'delivery lease shorter than the request timeout; using a longer one');
+    }
+  }
+
+  start(): void {
+    if (this.loop || this.stopping) return;
+    this.loop = this.run();
+  }
+
+  /** Something became due (a message was created, a resend was queued): look now instead of at the next poll. */
+  wake(): void {
+    this.woken = true;
+    this.interruptSleep?.();
+  }
+
+  /**
+   * Stops claiming, lets running deliveries finish for up to `graceMs`, aborts the rest, and puts every delivery
+   * still leased to this worker back in the queue, due at once, for the next process to send.
+   */
+  async stop(graceMs: number): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.wake();
+    if (this.alarm) clearTimeout(this.alarm.timer);
+    await this.loop;
+    if (!(await this.settle(graceMs))) {
+      this.abort.abort();
+      await this.settle(ABORT_SETTLE_MS);
+    }
+    await this.recorder.idle();
+    try {
+      const released = await this.store.releaseDeliveryLeases(this.owner);
+      if (released > 0) this.logger.info({ released }, 'released unfinished deliveries');
+    } catch (error) {
+      // They come back anyway once their leases expire.
+      this.logger.error({ err: error }, 'could not release delivery leases');
+    }
+    await this.sender.close();
+  }
+
+  private async settle(withinMs: number): Promise<boolean> {
+    if (this.inFlight.size === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), withinMs);
+    });
+    const done = Promise.allSettled([...this.inFlight]).then(() => true as const);
+    const result = await Promise.race([done, timedOut]);
+    clearTimeout(timer);
+    return result;
+  }
+
+  private async run(): Promise<void> {
+    let backlogged = false;
+    while (!this.stopping) {
+      this.woken = false;
+      const free = this.config.workerConcurrency - this.active;
+      // With a backlog, slots are refilled in batches: a claim per finished delivery would cost a transaction each.
+      this.claimWhenFree = backlogged ? Math.min(CLAIM_BATCH, Math.ceil(this.config.workerConcurrency / 4)) : 1;
+      this.saturated = free < this.claimWhenFree;
+      let sleepMs = this.config.workerPollIntervalMs;
+      if (!this.saturated) {
+        const limit = Math.min(free, CLAIM_BATCH);
+        try {
+          const claim = await this.store.claimDueDeliveries({ owner: this.owner, limit, leaseMs: this.leaseMs });
+          // Claimed after stop() began: left leased, and released with the rest.
+          if (this.stopping) break;
+          for (const claimed of claim.deliveries) this.dispatch(claimed);
+          backlogged = claim.deliveries.length === limit;
+          if (backlogged) continue;
+          if (claim.nextDueAt) sleepMs = Math.min(sleepMs, Math.max(0, claim.nextDueAt.getTime() - this.now()));
+        } catch (error) {
+          this.logger.error({ err: error }, 'claiming deliveries failed');
+        }
+      }
+      this.housekeeping();
+      await this.sleep(sleepMs);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.woken || this.stopping) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.interruptSleep = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.interruptSleep = done;
+    });
+  }
+
+  /** Wakes the loop at `at`, for a retry due sooner than the next poll. */
+  private wakeAt(at: number): void {
+    const delay = at - this.now();
+    if (this.stopping || delay >= this.config.workerPollIntervalMs) return;
+    if (this.alarm && this.alarm.at <= at) return;
+    if (this.alarm) clearTimeout(this.alarm.timer);
+    const timer = setTimeout(
+      () => {
+        this.alarm = null;
+        this.wake();
+      },
+      Math.max(0, delay),
+    );
+    this.alarm = { at, timer };
+  }
+
+  private housekeeping(): void {
+    const now = this.now();
+    if (now - this.lastPrune < 60_000) return;
+    this.lastPrune = now;
+    this.breakers.prune(now);
+    // Slots of deliveries that went elsewhere (another worker, a cancellation) are never claimed back.
+    for (const [deliveryId, at] of this.bookedSlots) if (at < now - 60_000) this.bookedSlots.delete(deliveryId);
+  }
+
+  private dispatch(claimed: ClaimedDelivery): void {
+    this.active += 1;
+    const running = this.deliver(claimed)
+      .catch((error: unknown) => {
+        // Left leased: the delivery comes back when its lease expires.
+        this.logger.error({ err: error, deliveryId: claimed.delivery.id }, 'delivery failed unexpectedly');
+      })
+      .finally(() => {
+        this.active -= 1;
+        this.inFlight.delete(running);
+        if (this.saturated && this.config.workerConcurrency - this.active >= this.claimWhenFree) this.wake();
+      });
+    this.inFlight.add(running);
+  }
+
+  private async deliver(claimed: ClaimedDelivery): Promise<void> {
+    const handled = await this.handle(claimed);
+    if (handled === null) return;
+    const { delivery, lease } = claimed;
+    let outcome;
+    try {
+      outcome = await this.recorder.record({ deliveryId: delivery.id, lease, attempt: handled.attempt, disposition: handled.disposition });
+    } finally {
+      if (handled.probe) this.breakers.probeSettled(delivery.endpointId);
+    }
+    if (outcome.health) this.breakers.observe(outcome.health);
+    if (!outcome.recorded) this.logger.warn({ deliveryId: delivery.id }, 'lease lost before the result was recorded');
+    const { disposition } = handled;
+    if (disposition.kind === 'retry' || disposition.kind === 'deferred') this.wakeAt(disposition.at.getTime());
+
+    const failingSince = outcome.health?.consecutiveFailures ? outcome.health.failingSince : null;
+    const failingTooLong = failingSince !== null && this.now() - failingSince.getTime() >= this.config.endpointDisableAfterMs;
+    if (handled.gone || failingTooLong) await this.disable(delivery.appId, delivery.endpointId, failingSince, handled.gone ? 'gone' : 'failing');
+  }
+
+  /**
+   * Whether the delivery returns for a slot it booked. One returning much later than booked (the worker was busy)
+   * books again rather than send in a crowd with the deliveries booked after it.
+   */
+  private holdsSlot(deliveryId: string, now: number, rate: number): boolean {
+    const slot = this.bookedSlots.get(deliveryId);
+    if (slot === undefined) return false;
+    this.bookedSlots.delete(deliveryId);
+    return now >= slot - 1 && now - slot <= 1000 / rate;
+  }
+
+  private async disable(appId: string, endpointId: string, failingSince: Date | null, why: 'gone' | 'failing'): Promise<void> {
+    if (this.disabling.has(endpointId)) return;
+    this.disabling.add(endpointId);
+    try {
+      if (await this.store.disableEndpoint(appId, endpointId, { failingSince })) {
+        this.logger.warn({ appId, endpointId, why, failingSince }, 'endpoint disabled');
+      }
+    } catch (error) {
+      this.logger.error({ err: error, endpointId }, 'could not disable endpoint');
+    } finally {
+      this.disabling.delete(endpointId);
+    }
+  }
+
+  /** Decides, and sends if it should: null when the attempt was cut short by shutdown and must not be recorded. */
+  private async handle(claimed: ClaimedDelivery): Promise<Handled | null> {
+    const { delivery, endpoint, message } = claimed;
+    const skip = (disposition: DeliveryDisposition): Handled => ({ disposition, attempt: null, probe: false, gone: false });
+
+    // Checked at send time, not only when the message was routed: the endpoint may have changed since.
+    if (!endpoint || endpoint.disabled || !message || message.payload === null) return skip({ kind: 'canceled' });
+    // A manual resend or recovery targets the endpoint explicitly, whatever it subscribes to.
+    const manualRun = delivery.triggerType === TriggerType.manual;
+    if (!manualRun && !endpointAccepts(endpoint, message.eventType, message.channels)) return skip({ kind: 'canceled' });
+
+    const now = this.now();
+    this.breakers.observe(claimed.health);
+    const admission = this.breakers.admit(endpoint.id, now);
+    if (admission.kind === 'wait') {
+      return skip({ kind: 'deferred', at: new Date(admission.until + Math.floor(this.random() * BREAKER_SPREAD_MS)) });
+    }
+
+    const rate = endpoint.throttleRate ?? claimed.appThrottleRate;
+    if (rate !== null && rate > 0 && !this.holdsSlot(delivery.id, now, rate)) {
+      const waitMs = await this.throttle.reserve(endpoint.id, rate, now);
+      if (waitMs > 0) {
+        if (admission.probe) this.breakers.probeSettled(endpoint.id);
+        const slot = now + waitMs;
+        this.bookedSlots.set(delivery.id, slot);
+        return skip({ kind: 'deferred', at: new Date(slot) });
+      }
+    }
+
+    const attemptedAt = this.now();
+    const result = await this.send(endpoint, { id: message.id, payload: message.payload }, attemptedAt);
+    if (result.kind === 'failed' && result.reason === 'aborted') {
+      if (admission.probe) this.breakers.probeSettled(endpoint.id);
+      return null;
+    }
+    const finishedAt = this.now();
+    const succeeded = result.kind === 'response' && result.statusCode >= 200 && result.statusCode < 300;
+    const gone = result.kind === 'response' && result.statusCode === 410;
+    const attempt: Attempt = {
+      id: newId('attempt', attemptedAt),
+      appId: delivery.appId,
+      msgId: delivery.msgId,
+      endpointId: endpoint.id,
+      deliveryId: delivery.id,
+      url: endpoint.url,
+      status: succeeded ? DeliveryStatus.success : DeliveryStatus.fail,
+      responseStatusCode: result.kind === 'response' ? result.statusCode : 0,
+      response: this.responseText(result),
+      responseDurationMs: result.durationMs,
+      // Retries are scheduled whatever started the run; only a run's first attempt carries a manual trigger.
+      triggerType: delivery.attemptCount === 0 ? delivery.triggerType : TriggerType.scheduled,
+      createdAt: new Date(attemptedAt),
+    };
+    return { disposition: this.nextStep(claimed, endpoint, result, succeeded, gone, finishedAt), attempt, probe: admission.probe, gone };
+  }
+
+  private nextStep(claimed: ClaimedDelivery, endpoint: Endpoint, result: SendResult, succeeded: boolean, gone: boolean, finishedAt: number): DeliveryDisposition {
+    if (succeeded) return { kind: 'success' };
+    if (gone) return { kind: 'failed' };
+    const schedule = endpoint.retrySchedule ?? this.config.retrySchedule;
+    const attemptsMade = claimed.delivery.attemptCount + 1;
+    if (attemptsMade >= attemptsAllowed(schedule)) return { kind: 'failed' };
+    // Only these two statuses give Retry-After the meaning "not before" (RFC 9110 §10.2.3).
+    const asksToWait = result.kind === 'response' && (result.statusCode === 429 || result.statusCode === 503);
+    const retryAfter = asksToWait ? parseRetryAfter(result.headers['retry-after'], finishedAt) : null;
+    const delay = nextRetryDelayMs(schedule, attemptsMade, retryAfter, this.random);
+    return delay === null ? { kind: 'failed' } : { kind: 'retry', at: new Date(finishedAt + delay) };
+  }
+
+  private responseText(result: SendResult): string {
+    if (result.kind === 'response' && result.bodyError === null) return result.body;
+    // Without a (complete) response, what went wrong is what an operator needs to see in its place.
+    const text = result.kind === 'response' ? `${result.body}\n[response cut short: ${result.bodyError}]` : `${result.reason}: ${result.detail}`;
+    return text.slice(0, Math.max(this.config.responseBodyLimit, 200));
+  }
+
+  private async send(endpoint: Endpoint, message: { id: string; payload: string }, attemptedAt: number): Promise<SendResult> {
+    let signed: Record<string, string>;
+    try {
+      signed = webhookHeaders({
+        msgId: message.id,
+        timestampSeconds: Math.floor(attemptedAt / 1000),
+        body: message.payload,
+        secrets: endpoint.secrets.map((secret) => secret.key),
+        includeSvixHeaders: this.config.sendSvixHeaders,
+      });
+    } catch (error) {
+      return { kind: 'failed', stage: 'before', reason: 'invalid_request', detail: `could not sign: ${(error as Error).message}`, durationMs: 0 };
+    }
+    // Header names are case-insensitive: lower-casing the custom ones lets the signature headers always win.
+    const custom = Object.fromEntries(Object.entries(endpoint.headers).map(([name, value]) => [name.toLowerCase(), value]));
+    return this.sender.send({ url: endpoint.url, headers: { ...custom, ...signed }, body: message.payload, signal: this.abort.signal });
+  }
+}

@@ -1,0 +1,330 @@
+import { sql } from 'kysely';
+import {
+  DeliveryStatus,
+  type ClaimedDelivery,
+  type DeliveryDisposition,
+  type DeliveryQueueStore,
+  type EndpointHealth,
+  type OperationalEvent,
+} from '../port.js';
+import type { SecretBox } from '../../core/secret-box.js';
+import { fromJson, fromOptionalJson, toDate, toJson, toOptionalDate } from './codec.js';
+import type { SqlContext } from './context.js';
+import type { DeliveryRow, EndpointHealthRow, EndpointRow } from './database.js';
+import type { Executor } from './engine.js';
+import { insertAttempt } from './attempts.js';
+import { toEndpoint } from './endpoints.js';
+import { toDelivery } from './messages.js';
+
+/** Bound on one claim, so that a claim transaction (and its `in (…)` list) stays short whatever the caller asks. */
+const MAX_CLAIM = 500;
+
+type HealthColumns = Pick<EndpointHealthRow, 'failing_since' | 'last_failure_at' | 'last_success_at'> & { consecutive_failures: number | null };
+
+function toHealth(endpointId: string, row: HealthColumns | undefined): EndpointHealth {
+  return {
+    endpointId,
+    consecutiveFailures: row?.consecutive_failures ?? 0,
+    failingSince: toOptionalDate(row?.failing_since ?? null),
+    lastFailureAt: toOptionalDate(row?.last_failure_at ?? null),
+    lastSuccessAt: toOptionalDate(row?.last_success_at ?? null),
+  };
+}
+
+/** The delivery columns a disposition sets; the lease always ends with it. */
+function dispositionColumns(disposition: DeliveryDisposition, time: number): Partial<DeliveryRow> {
+  const ended = { lease_owner: null, lease_until: null, updated_at: time, canceled_at: null };
+  switch (disposition.kind) {
+    case 'success':
+      return { ...ended, status: DeliveryStatus.success, next_attempt_at: null };
+    case 'retry':
+    case 'deferred':
+      return { ...ended, status: DeliveryStatus.pending, next_attempt_at: disposition.at.getTime() };
+    case 'failed':
+      return { ...ended, status: DeliveryStatus.fail, next_attempt_at: null };
+    case 'canceled':
+      return { ...ended, status: DeliveryStatus.fail, next_attempt_at: null, canceled_at: time };
+  }
+}
+
+async function recordHealth(tx: Executor, appId: string, endpointId: string, succeeded: boolean, at: number, time: number): Promise<void> {
+  const insert = tx.insertInto('endpoint_health').values({
+    endpoint_id: endpointId,
+    app_id: appId,
+    consecutive_failures: succeeded ? 0 : 1,
+    failing_since: succeeded ? null : at,
+    last_failure_at: succeeded ? null : at,
+    last_success_at: succeeded ? at : null,
+    updated_at: time,
+  });
+  await insert
+    .onConflict((oc) =>
+      oc.column('endpoint_id').doUpdateSet((eb) =>
+        succeeded
+          ? { consecutive_failures: 0, failing_since: null, last_success_at: at, updated_at: time }
+          : {
+              consecutive_failures: eb('endpoint_health.consecutive_failures', '+', 1),
+              // The run of failures started at its first failure; later ones keep that start.
+              failing_since: eb.fn.coalesce('endpoint_health.failing_since', sql.val(at)),
+              last_failure_at: at,
+              updated_at: time,
+            },
+      ),
+    )
+    .execute();
+}
+
+async function loadClaimed(db: Executor, ids: string[], box: SecretBox, time: number) {
+  return db
+    .selectFrom('deliveries')
+    .leftJoin('messages', 'messages.id', 'deliveries.msg_id')
+    .leftJoin('endpoints', (join) => join.onRef('endpoints.id', '=', 'deliveries.endpoint_id').on('endpoints.deleted_at', 'is', null))
+    .leftJoin('applications', 'applications.id', 'deliveries.app_id')
+    .leftJoin('endpoint_health', 'endpoint_health.endpoint_id', 'deliveries.endpoint_id')
+    .selectAll('deliveries')
+    .select([
+      'messages.id as m_id',
+      'messages.event_type as m_event_type',
+      'messages.channels as m_channels',
+      'messages.payload as m_payload',
+      'messages.created_at as m_created_at',
+      'endpoints.id as e_id',
+      'endpoints.app_id as e_app_id',
+      'endpoints.uid as e_uid',
+      'endpoints.url as e_url',
+      'endpoints.description as e_description',
+      'endpoints.disabled as e_disabled',
+      'endpoints.event_types as e_event_types',
+      'endpoints.channels as e_channels',
+      'endpoints.throttle_rate as e_throttle_rate',
+      'endpoints.metadata as e_metadata',
+      'endpoints.headers as e_headers',
+      'endpoints.secrets as e_secrets',
+      'endpoints.retry_schedule as e_retry_schedule',
+      'endpoints.created_at as e_created_at',
+      'endpoints.updated_at as e_updated_at',
+      'endpoints.version as e_version',
+      'endpoints.deleted_at as e_deleted_at',
+      'applications.throttle_rate as a_throttle_rate',
+      'endpoint_health.consecutive_failures',
+      'endpoint_health.failing_since',
+      'endpoint_health.last_failure_at',
+      'endpoint_health.last_success_at',
+    ])
+    .where('deliveries.id', 'in', ids)
+    .orderBy('deliveries.next_attempt_at')
+    .execute()
+    .then((rows) =>
+      rows.map((row): ClaimedDelivery => {
+        const endpointRow: EndpointRow | null =
+          row.e_id === null
+            ? null
+            : {
+                id: row.e_id,
+                app_id: row.e_app_id!,
+                uid: row.e_uid,
+                url: row.e_url!,
+                description: row.e_description!,
+                disabled: row.e_disabled!,
+                event_types: row.e_event_types,
+                channels: row.e_channels,
+                throttle_rate: row.e_throttle_rate,
+                metadata: row.e_metadata!,
+                headers: row.e_headers!,
+                secrets: row.e_secrets!,
+                retry_schedule: row.e_retry_schedule,
+                created_at: row.e_created_at!,
+                updated_at: row.e_updated_at!,
+                version: row.e_version!,
+                deleted_at: row.e_deleted_at,
+              };
+        return {
+          delivery: toDelivery(row),
+          lease: { owner: row.lease_owner!, until: toDate(row.lease_until!) },
+          message:
+            row.m_id === null
+              ? null
+              : {
+                  id: row.m_id,
+                  eventType: row.m_event_type!,
+                  channels: fromOptionalJson(row.m_channels),
+                  payload: row.m_payload,
+                  createdAt: toDate(row.m_created_at!),
+                },
+          endpoint: endpointRow && toEndpoint(endpointRow, box, time),
+          appThrottleRate: row.a_throttle_rate,
+          health: toHealth(row.endpoint_id, row),
+        };
+      }),
+    );
+}
+
+export function deliveryQueueStore({ engine, secretBox, now }: SqlContext): DeliveryQueueStore {
+  return {
+    async claimDueDeliveries({ owner, limit, leaseMs }) {
+      const time = now();
+      const leaseUntil = time + leaseMs;
+      const { ids, nextDue } = await engine.write(async (tx) => {
+        let due = tx
+          .selectFrom('deliveries')
+          .select('id')
+          .where('next_attempt_at', '<=', time)
+          .orderBy('next_attempt_at')
+          .limit(Math.max(0, Math.min(limit, MAX_CLAIM)));
+        // Several processes claim from one PostgreSQL database: each skips the rows another is claiming right now.
+        // SQLite has a single writer, so the select and update below cannot interleave with another claim.
+        if (engine.dialect === 'postgres') due = due.forUpdate().skipLocked();
+        const picked = limit > 0 ? (await due.execute()).map((row) => row.id) : [];
+        if (picked.length > 0) {
+          await tx
+            .updateTable('deliveries')
+            .set({
+              status: DeliveryStatus.sending,
+              lease_owner: owner,
+              lease_until: leaseUntil,
+              // A crashed worker never records its claims; pushing them to the lease's end makes them due again then.
+              next_attempt_at: leaseUntil,
+              updated_at: time,
+            })
+            .where('id', 'in', picked)
+            .execute();
+        }
+        const next = await tx
+          .selectFrom('deliveries')
+          .select((eb) => eb.fn.min('next_attempt_at').as('next'))
+          .where('next_attempt_at', 'is not', null)
+          .executeTakeFirst();
+        return { ids: picked, nextDue: next?.next ?? null };
+      });
+      // Read after the commit, outside the write: payloads and secrets need not hold the single SQLite writer.
+      const deliveries = ids.length === 0 ? [] : await engine.read((db) => loadClaimed(db, ids, secretBox, time));
+      return {
+        // Another claim may have taken a row since (its lease expired in between); it is no longer ours to send.
+        deliveries: deliveries.filter((claimed) => claimed.lease.owner === owner && claimed.lease.until.getTime() === leaseUntil),
+        nextDueAt: toOptionalDate(nextDue),
+      };
+    },
+
+    async recordDeliveryResults(results) {
+      if (results.length === 0) return { recorded: [], health: [] };
+      return engine.write(async (tx) => {
+        const time = now();
+        const recorded: boolean[] = [];
+        const touched = new Set<string>();
+        for (const result of results) {
+          let update = tx
+            .updateTable('deliveries')
+            .set(dispositionColumns(result.disposition, time))
+            .where('id', '=', result.deliveryId)
+            .where('lease_owner', '=', result.lease.owner)
+            .where('lease_until', '=', result.lease.until.getTime());
+          if (result.attempt) update = update.set((eb) => ({ attempt_count: eb('attempt_count', '+', 1) }));
+          const { numUpdatedRows } = await update.executeTakeFirst();
+          recorded.push(numUpdatedRows > 0n);
+          // A late result may not change a delivery that someone else now holds, but the request it reports was
+          // really sent: the attempt and its effect on the endpoint's health are kept either way.
+          const { attempt } = result;
+          if (attempt) {
+            await insertAttempt(tx, attempt);
+            const succeeded = attempt.status === DeliveryStatus.success;
+            await recordHealth(tx, attempt.appId, attempt.endpointId, succeeded, attempt.createdAt.getTime(), time);
+            touched.add(attempt.endpointId);
+          }
+        }
+        const healthRows =
+          touched.size === 0 ? [] : await tx.selectFrom('endpoint_health').selectAll().where('endpoint_id', 'in', [...touched]).execute();
+        return { recorded, health: healthRows.map((row) => toHealth(row.endpoint_id, row)) };
+      });
+    },
+
+    async releaseDeliveryLeases(owner) {
+      return engine.write(async (tx) => {
+        const time = now();
+        const result = await tx
+          .updateTable('deliveries')
+          .set({ status: DeliveryStatus.pending, next_attempt_at: time, lease_owner: null, lease_until: null, updated_at: time })
+          .where('lease_owner', '=', owner)
+          .executeTakeFirst();
+        return Number(result.numUpdatedRows);
+      });
+    },
+
+    async disableEndpoint(appId, endpointId, reason) {
+      return engine.write(async (tx) => {
+        const endpoint = await tx
+          .selectFrom('endpoints')
+          .innerJoin('applications', 'applications.id', 'endpoints.app_id')
+          .select(['endpoints.uid', 'endpoints.updated_at', 'applications.uid as app_uid'])
+          .where('endpoints.app_id', '=', appId)
+          .where('endpoints.id', '=', endpointId)
+          .where('endpoints.deleted_at', 'is', null)
+          .where('endpoints.disabled', '=', 0)
+          .executeTakeFirst();
+        if (!endpoint) return false;
+        const time = now();
+        await tx
+          .updateTable('endpoints')
+          .set((eb) => ({ disabled: 1, updated_at: Math.max(time, endpoint.updated_at), version: eb('version', '+', 1) }))
+          .where('id', '=', endpointId)
+          .execute();
+        await tx
+          .insertInto('operational_events')
+          .values({
+            type: 'endpoint.disabled',
+            app_id: appId,
+            payload: toJson({
+              appId,
+              appUid: endpoint.app_uid,
+              endpointId,
+              endpointUid: endpoint.uid,
+              failSince: reason.failingSince?.toISOString() ?? null,
+              trigger: 'automatic',
+            }),
+            created_at: time,
+          })
+          .execute();
+        return true;
+      });
+    },
+
+    async getEndpointHealth(appId, endpointId) {
+      const row = await engine.read((db) =>
+        db.selectFrom('endpoint_health').selectAll().where('app_id', '=', appId).where('endpoint_id', '=', endpointId).executeTakeFirst(),
+      );
+      return toHealth(endpointId, row);
+    },
+
+    async listOperationalEvents({ afterSeq, limit }) {
+      const rows = await engine.read((db) =>
+        db
+          .selectFrom('operational_events')
+          .selectAll()
+          .where('seq', '>', afterSeq ?? 0)
+          .orderBy('seq')
+          .limit(limit)
+          .execute(),
+      );
+      return rows.map(
+        (row): OperationalEvent => ({
+          seq: Number(row.seq),
+          type: row.type as OperationalEvent['type'],
+          appId: row.app_id,
+          payload: fromJson(row.payload),
+          createdAt: toDate(row.created_at),
+        }),
+      );
+    },
+
+    async dueDeliveryStats() {
+      const time = now();
+      const row = await engine.read((db) =>
+        db
+          .selectFrom('deliveries')
+          .select((eb) => [eb.fn.countAll<number | string>().as('due'), eb.fn.min('next_attempt_at').as('oldest')])
+          .where('next_attempt_at', '<=', time)
+          .executeTakeFirst(),
+      );
+      return { due: Number(row?.due ?? 0), oldestDueAt: toOptionalDate(row?.oldest ?? null) };
+    },
+  };
+}

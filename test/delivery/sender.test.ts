@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Sender } from '../../src/delivery/sender.js';
+import { startReceiver, unusedPort, type Receiver, type ReceiverResponse } from '../helpers/receiver.js';
+
+describe('sender', () => {
+  let receiver: Receiver;
+  let sender: Sender;
+  before(async () => {
+    receiver = await startReceiver((request): ReceiverResponse | 'destroy' => {
+      if (request.path === '/big') return { status: 200, body: 'x'.repeat(5000) };
+      if (request.path === '/slow') return { status: 200, delayMs: 2000 };
+      if (request.path === '/redirect') return { status: 307, headers: { location: '/elsewhere' } };
+      if (request.path === '/drop') return 'destroy';
+      return { status: 201, headers: { 'x-answer': 'yes' }, body: 'created' };
+    });
+    sender = new Sender({ timeoutMs: 300, responseBodyLimit: 100, allowPrivateNetworks: ['127.0.0.1/32'], userAgent: 'test-agent' });
+  });
+  after(async () => {
+    await sender.close();
+    await receiver.close();
+  });
+
+  const send = (path: string, url = `${receiver.url}${path}`) => sender.send({ url, headers: { 'x-custom': 'one' }, body: '{"a":1}' });
+
+  it('posts the body with the given headers and returns the answer', async () => {
+    const result = await send('/ok');
+    assert.equal(result.kind, 'response');
+    assert.equal(result.statusCode, 201);
+    assert.equal(result.body, 'created');
+    assert.equal(result.headers['x-answer'], 'yes');
+    assert.equal(result.bodyError, null);
+    assert.ok(result.durationMs >= 0);
+    const seen = receiver.requests.find((r) => r.path === '/ok')!;
+    assert.equal(seen.method, 'POST');
+    assert.equal(seen.body, '{"a":1}');
+    assert.equal(seen.headers['x-custom'], 'one');
+    assert.equal(seen.headers['user-agent'], 'test-agent');
+  });
+
+  it('keeps only the configured number of response bytes', async () => {
+    const result = await send('/big');
+    assert.equal(result.kind, 'response');
+    assert.equal(result.body, 'x'.repeat(100));
+  });
+
+  it('does not follow redirects', async () => {
+    const result = await send('/redirect');
+    assert.equal(result.kind, 'response');
+    assert.equal(result.statusCode, 307);
+    assert.equal(receiver.requests.filter((r) => r.path === '/elsewhere').length, 0);
+  });
+
+  it('reports a timeout, a refused connection and a dropped connection as values, by stage', async () => {
+    const slow = await send('/slow');
+    assert.deepEqual(slow.kind === 'failed' && [slow.stage, slow.reason], ['during', 'timeout']);
+    assert.ok(slow.durationMs >= 250, `gave up after ${slow.durationMs} ms`);
+
+    const refused = await send('', `http://127.0.0.1:${await unusedPort()}/`);
+    assert.deepEqual(refused.kind === 'failed' && [refused.stage, refused.reason], ['before', 'connect']);
+
+    const dropped = await send('/drop');
+    assert.deepEqual(dropped.kind === 'failed' && [dropped.stage, dropped.reason], ['during', 'connection_lost']);
+  });
+
+  it('refuses addresses outside the allow-list before connecting', async () => {
+    for (const url of ['http://127.0.0.2:9/', 'http://169.254.169.254/latest/meta-data', 'http://[::1]:9/', 'http://10.0.0.1/']) {
+      const result = await send('', url);
+      assert.deepEqual(result.kind === 'failed' && [result.stage, result.reason], ['before', 'refused_address'], url);
+    }
+    const notUrl = await send('', 'not a url');
+    assert.deepEqual(notUrl.kind === 'failed' && [notUrl.stage, notUrl.reason], ['before', 'invalid_request']);
+  });
+
+  it('stops at once when its caller aborts', async () => {
+    const controller = new AbortController();
+    const pending = sender.send({ url: `${receiver.url}/slow`, headers: {}, body: '{}', signal: controller.signal });
+    controller.abort();
+    const result = await pending;
+    assert.deepEqual(result.kind === 'failed' && result.reason, 'aborted');
+  });
+});

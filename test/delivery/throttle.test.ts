@@ -1,0 +1,25 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { LocalThrottle } from '../../src/delivery/throttle.js';
+
+const T = 1_000_000;
+
+describe('local throttle', () => {
+  it('books a slow endpoint’s sends one slot apart, at its rate', async () => {
+    const throttle = new LocalThrottle();
+    assert.equal(await throttle.reserve('ep', 2, T), 0);
+    assert.equal(await throttle.reserve('ep', 2, T), 500, 'the next slot is half a second away');
+    assert.equal(await throttle.reserve('ep', 2, T + 10), 990, 'and the one after that is booked behind it');
+    assert.equal(await throttle.reserve('other', 2, T), 0, 'endpoints are throttled separately');
+    assert.equal(await throttle.reserve('ep', 2, T + 5000), 0, 'an idle endpoint starts afresh');
+  });
+
+  it('lets a tenth of a second’s worth through at once at high rates, and no more than the rate over a second', async () => {
+    const throttle = new LocalThrottle();
+    const slots: number[] = [];
+    for (let i = 0; i < 300; i++) slots.push(T + (await throttle.reserve('ep', 100, T)));
+    assert.equal(slots.filter((at) => at === T).length, 10, 'the burst');
+    const busiest = Math.max(...slots.map((start) => slots.filter((at) => at >= start && at < start + 1000).length));
+    assert.ok(busiest <= 110, `${busiest} slots within one second`);
+  });
+});

@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { newId } from '../../src/core/ids.js';
+import { DeliveryStatus, TriggerType, type Attempt, type Delivery, type Endpoint, type EndpointInput, type MessageInput, type Store } from '../../src/store/port.js';
+import { insertAttempt } from '../../src/store/sql/attempts.js';
+import type { OpenedStore } from './stores.js';
+
+/** Builders for storage suites that need applications, endpoints and messages as a starting point. */
+
+export async function createApp(store: Store, name = 'Acme'): Promise<string> {
+  const created = await store.createApplication({ name, uid: null, throttleRate: null, metadata: {} });
+  assert.ok(created.ok);
+  return created.value.id;
+}
+
+export function endpointInput(overrides: Partial<EndpointInput> = {}): EndpointInput & { secret: string } {
+  return {
+    uid: null,
+    url: 'https://example.com/hook',
+    description: '',
+    disabled: false,
+    eventTypes: null,
+    channels: null,
+    throttleRate: null,
+    metadata: {},
+    headers: {},
+    retrySchedule: null,
+    secret: `whsec_${randomBytes(24).toString('base64')}`,
+    ...overrides,
+  };
+}
+
+export async function createEndpoint(store: Store, appId: string, overrides: Partial<EndpointInput> = {}): Promise<Endpoint> {
+  const created = await store.createEndpoint(appId, endpointInput(overrides));
+  assert.ok(created.ok, JSON.stringify(created));
+  return created.value;
+}
+
+export function messageInput(overrides: Partial<MessageInput> = {}): MessageInput {
+  return {
+    eventType: 'user.created',
+    eventId: null,
+    channels: null,
+    tags: null,
+    payload: '{"id":1}',
+    payloadRetentionDays: 90,
+    deliverAt: null,
+    ...overrides,
+  };
+}
+
+/**
+ * Records an attempt the way the delivery engine does (through the store's own insertAttempt, in a write), so
+ * suites can read attempts back before that engine exists.
+ */
+export async function recordAttempt(opened: OpenedStore, delivery: Delivery, fields: Partial<Attempt> = {}): Promise<Attempt> {
+  const createdAt = fields.createdAt ?? new Date();
+  const attempt: Attempt = {
+    id: newId('attempt', createdAt.getTime()),
+    appId: delivery.appId,
+    msgId: delivery.msgId,
+    endpointId: delivery.endpointId,
+    deliveryId: delivery.id,
+    url: 'https://example.com/hook',
+    status: DeliveryStatus.success,
+    responseStatusCode: 200,
+    response: 'ok',
+    responseDurationMs: 12,
+    triggerType: TriggerType.scheduled,
+    ...fields,
+    createdAt,
+  };
+  await opened.engine.write((tx) => insertAttempt(tx, attempt));
+  return attempt;
+}
+
+/** Moves a delivery to a state only the delivery engine produces (failed after retries, canceled, leased). */
+export async function setDeliveryState(
+  opened: OpenedStore,
+  deliveryId: string,
+  state: { status: DeliveryStatus; attemptCount?: number; nextAttemptAt?: Date | null; leaseOwner?: string | null; canceledAt?: Date | null },
+): Promise<void> {
+  await opened.engine.write(async (tx) => {
+    const result = await tx
+      .updateTable('deliveries')
+      .set({
+        status: state.status,
+        attempt_count: state.attemptCount ?? 0,
+        next_attempt_at: state.nextAttemptAt === undefined || state.nextAttemptAt === null ? null : state.nextAttemptAt.getTime(),
+        lease_owner: state.leaseOwner ?? null,
+        lease_until: state.leaseOwner ? Date.now() + 60_000 : null,
+        canceled_at: state.canceledAt ? state.canceledAt.getTime() : null,
+      })
+      .where('id', '=', deliveryId)
+      .executeTakeFirst();
+    assert.equal(result.numUpdatedRows, 1n);
+  });
+}
