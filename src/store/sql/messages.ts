@@ -1,20 +1,19 @@
 import type { Expression, ExpressionBuilder, SqlBool } from 'kysely';
 import { newId } from '../../core/ids.js';
-import type { SecretBox } from '../../core/secret-box.js';
 import {
   DeliveryStatus,
   TriggerType,
   type CreatedMessage,
   type Delivery,
-  type Endpoint,
   type Message,
   type MessageFilter,
   type MessageStore,
   type Outcome,
 } from '../port.js';
-import { fromJson, fromOptionalJson, toBool, toDate, toOptionalDate, toOptionalJson } from './codec.js';
+import { fromOptionalJson, toDate, toOptionalDate, toOptionalJson } from './codec.js';
 import { conflict, notFound, ok, type SqlContext } from './context.js';
-import type { Database, DeliveryRow, EndpointRow, MessageRow } from './database.js';
+import { toEndpoint } from './endpoints.js';
+import type { Database, DeliveryRow, MessageRow } from './database.js';
 import type { Executor } from './engine.js';
 import { channelIncludes, createdBetween, hasItems } from './filters.js';
 import { paginate, toPage } from './pagination.js';
@@ -245,29 +244,4 @@ function messageConditions(eb: ExpressionBuilder<Database, 'messages'>, filter: 
   if (filter.channel) conditions.push(channelIncludes('messages.channels', filter.channel));
   if (hasItems(filter.eventTypes)) conditions.push(eb('messages.event_type', 'in', filter.eventTypes));
   return conditions;
-}
-
-// TEMPORARY: stands in for endpoints.ts's toEndpoint until that module lands.
-function toEndpoint(row: EndpointRow, box: SecretBox, time: number): Endpoint {
-  const secrets = fromJson<Array<{ key: string; expiresAt: number | string | null }>>(row.secrets)
-    .map((secret) => ({ key: box.decrypt(secret.key), expiresAt: secret.expiresAt === null ? null : new Date(secret.expiresAt) }))
-    .filter((secret) => secret.expiresAt === null || secret.expiresAt.getTime() > time);
-  return {
-    id: row.id,
-    appId: row.app_id,
-    uid: row.uid,
-    url: row.url,
-    description: row.description,
-    disabled: toBool(row.disabled),
-    eventTypes: fromOptionalJson(row.event_types),
-    channels: fromOptionalJson(row.channels),
-    throttleRate: row.throttle_rate,
-    metadata: fromJson(row.metadata),
-    headers: fromJson(row.headers),
-    secrets,
-    retrySchedule: fromOptionalJson(row.retry_schedule),
-    createdAt: toDate(row.created_at),
-    updatedAt: toDate(row.updated_at),
-    version: row.version,
-  };
 }
