@@ -70,3 +70,6 @@ export const NoContent = Type.Null({ description: 'No content' });
 export function iso(date: Date): string {
   return date.toISOString();
 }
+
+/** Svix's statusText for a MessageStatus number. */
+export const statusTextOf = (status: number) => (['success', 'pending', 'fail', 'sending'] as const)[status]!;

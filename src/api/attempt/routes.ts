@@ -20,11 +20,11 @@ import {
   PaginationQuery,
   errorResponses,
   iso,
+  statusTextOf,
 } from '../shared-schemas.js';
 import { MessageAttemptOut, toAttemptOut } from './schemas.js';
 
 const tags = ['Message Attempt'];
-const statusText = ['success', 'pending', 'fail', 'sending'] as const;
 const StatusCodeClass = Type.Union([0, 100, 200, 300, 400, 500].map((n) => Type.Literal(n)), {
   description: 'The class of HTTP status code: 0 = no response, 100, 200, 300, 400, 500',
 });
@@ -185,7 +185,7 @@ export function attemptRoutes(deps: ApiDeps): FastifyPluginAsync {
           data: page.data.map(({ endpoint, delivery }) => ({
             ...toEndpointOut(endpoint),
             status: delivery.status as 0 | 1 | 2 | 3,
-            statusText: statusText[delivery.status],
+            statusText: statusTextOf(delivery.status),
             nextAttempt: delivery.nextAttemptAt && delivery.status === DeliveryStatus.pending ? iso(delivery.nextAttemptAt) : null,
           })),
         };

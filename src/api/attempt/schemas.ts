@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import type { Attempt } from '../../store/port.js';
-import { DateTime, MessageStatus, MessageStatusText, TriggerTypeSchema, iso } from '../shared-schemas.js';
+import { DateTime, MessageStatus, MessageStatusText, TriggerTypeSchema, iso, statusTextOf } from '../shared-schemas.js';
 
 export const MessageAttemptOut = Type.Object(
   {
@@ -20,7 +20,6 @@ export const MessageAttemptOut = Type.Object(
 );
 export type MessageAttemptOut = Static<typeof MessageAttemptOut>;
 
-const statusText = ['success', 'pending', 'fail', 'sending'] as const;
 
 export function toAttemptOut(attempt: Attempt, withContent = true): MessageAttemptOut {
   return {
@@ -32,7 +31,7 @@ export function toAttemptOut(attempt: Attempt, withContent = true): MessageAttem
     responseStatusCode: attempt.responseStatusCode,
     responseDurationMs: attempt.responseDurationMs,
     status: attempt.status as 0 | 1 | 2 | 3,
-    statusText: statusText[attempt.status],
+    statusText: statusTextOf(attempt.status),
     timestamp: iso(attempt.createdAt),
     triggerType: attempt.triggerType as 0 | 1,
   };

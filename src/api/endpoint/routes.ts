@@ -27,6 +27,7 @@ import {
   Uid,
   errorResponses,
   iso,
+  statusTextOf,
 } from '../shared-schemas.js';
 import { assertAllowedHeaders, redactHeaders } from './headers.js';
 import {
@@ -51,7 +52,6 @@ import {
 const tags = ['Endpoint'];
 const AppParams = Type.Object({ app_id: IdOrUid });
 const EndpointParams = Type.Object({ app_id: IdOrUid, endpoint_id: IdOrUid });
-const statusText = ['success', 'pending', 'fail', 'sending'] as const;
 /** Svix refuses recoveries reaching further back than its retention of attempts, two weeks. */
 const MAX_RECOVER_AGE_MS = 14 * 86_400_000;
 
@@ -521,7 +521,7 @@ export function endpointRoutes(deps: ApiDeps): FastifyPluginAsync {
           data: page.data.map(({ message, delivery }) => ({
             ...toMessageOut(message, withContent),
             status: delivery.status as 0 | 1 | 2 | 3,
-            statusText: statusText[delivery.status],
+            statusText: statusTextOf(delivery.status),
             nextAttempt: delivery.nextAttemptAt && delivery.status === DeliveryStatus.pending ? iso(delivery.nextAttemptAt) : null,
           })),
         };
