@@ -15,8 +15,11 @@ interface SealedSecret {
 /** Rotated-out secrets kept for signing during their grace period; older ones are dropped. */
 const MAX_PREVIOUS_SECRETS = 5;
 
-/** Decrypts the secrets still valid at `time`, current first. */
-export function toEndpoint(row: EndpointRow, secretBox: SecretBox, time: number = Date.now()): Endpoint {
+/**
+ * Decrypts the secrets still valid at `time`, current first. The time is the caller's store clock rather than the
+ * wall clock, so that signing and the API agree with each other, and with tests that move the clock.
+ */
+export function toEndpoint(row: EndpointRow, secretBox: SecretBox, time: number): Endpoint {
   const secrets = fromJson<SealedSecret[]>(row.secrets)
     .filter((secret) => secret.expiresAt === null || secret.expiresAt > time)
     .map((secret) => ({ key: secretBox.decrypt(secret.key), expiresAt: secret.expiresAt === null ? null : new Date(secret.expiresAt) }));
@@ -41,14 +44,16 @@ export function toEndpoint(row: EndpointRow, secretBox: SecretBox, time: number 
 }
 
 export async function findEndpoint(db: Executor, appId: string, idOrUid: string): Promise<EndpointRow | undefined> {
-  return db
+  const rows = await db
     .selectFrom('endpoints')
     .selectAll()
     .where('app_id', '=', appId)
     .where('deleted_at', 'is', null)
     .where((eb) => eb.or([eb('id', '=', idOrUid), eb('uid', '=', idOrUid)]))
-    .orderBy('id')
-    .executeTakeFirst();
+    .limit(2)
+    .execute();
+  // A uid may look like another endpoint's id; an id always finds the endpoint it names.
+  return rows.find((row) => row.id === idOrUid) ?? rows[0];
 }
 
 function fields(input: EndpointInput) {

@@ -80,11 +80,14 @@ export function eventTypeStore({ engine, now }: SqlContext): EventTypeStore {
 
     async deleteEventType(name, expunge, expectedVersion) {
       return engine.write(async (tx): Promise<Outcome<void>> => {
-        const current = await tx.selectFrom('event_types').select(['version', 'archived']).where('name', '=', name).executeTakeFirst();
+        const current = await tx.selectFrom('event_types').select(['version', 'updated_at']).where('name', '=', name).executeTakeFirst();
         if (!current) return notFound;
         if (expectedVersion !== undefined && current.version !== expectedVersion) return versionMismatch;
         if (expunge) await tx.deleteFrom('event_types').where('name', '=', name).execute();
-        else await tx.updateTable('event_types').set({ archived: 1, updated_at: now(), version: current.version + 1 }).where('name', '=', name).execute();
+        else {
+          const time = Math.max(now(), current.updated_at);
+          await tx.updateTable('event_types').set({ archived: 1, updated_at: time, version: current.version + 1 }).where('name', '=', name).execute();
+        }
         return ok(undefined);
       });
     },
