@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { buildServer } from './api/server.js';
 import { TokenAuthenticator, bootstrapAdminToken } from './auth/tokens.js';
+import { openCoordination } from './coordination/open-coordination.js';
+import type { Coordination } from './coordination/port.js';
 import { createLogger } from './core/logger.js';
 import { resolveMainKey } from './core/main-key.js';
 import { SecretBox } from './core/secret-box.js';
@@ -19,6 +21,7 @@ export interface RunningHookyard {
   generatedAdminToken: string | null;
   server: FastifyInstance;
   store: Store;
+  coordination: Coordination;
   logger: Logger;
   close(): Promise<void>;
 }
@@ -40,6 +43,7 @@ export async function startHookyard(config: Config, options: StartOptions = {}):
   const store = await openStore({
     dataDir: config.dataDir,
     databaseUrl: config.databaseUrl,
+    databasePoolSize: config.databasePoolSize,
     sqliteSynchronous: config.sqliteSynchronous,
     secretBox,
     now,
@@ -48,9 +52,16 @@ export async function startHookyard(config: Config, options: StartOptions = {}):
   const generatedAdminToken = await bootstrapAdminToken(store, config.adminToken);
   const authenticator = new TokenAuthenticator(store, now);
 
-  // An API-only process leaves sending to worker processes; they find its new work when they next poll.
-  const worker = config.role === 'api' ? null : new DeliveryWorker({ store, config, logger, now });
-  const wakeDelivery = () => worker?.wake();
+  const coordination = await openCoordination(config, store, logger);
+
+  const worker =
+    config.role === 'api' ? null : new DeliveryWorker({ store, config, logger, now, throttle: coordination.throttle, probes: coordination.probes });
+  // Other processes' API calls wake this worker through the shared signal; this process's own wake it directly.
+  const unsubscribe = worker ? coordination.signal.subscribe(() => worker.wake()) : () => undefined;
+  const wakeDelivery = () => {
+    worker?.wake();
+    coordination.signal.announce();
+  };
   const recovery = new RecoveryTasks(store, logger, wakeDelivery);
 
   const server = await buildServer({
@@ -60,6 +71,7 @@ export async function startHookyard(config: Config, options: StartOptions = {}):
     logger,
     now,
     wakeDelivery,
+    coordination,
     startRecovery: (taskId) => recovery.start(taskId),
   });
   const address = await server.listen({ port: config.port, host: config.host });
@@ -72,12 +84,15 @@ export async function startHookyard(config: Config, options: StartOptions = {}):
     generatedAdminToken,
     server,
     store,
+    coordination,
     logger,
     close() {
       closing ??= (async () => {
         // Deliveries are stopped and their leases released while the store is still open.
         await Promise.all([server.close(), worker?.stop(config.shutdownGraceMs)]);
+        unsubscribe();
         await recovery.close();
+        await coordination.close();
         await store.close();
       })();
       return closing;

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { TokenAuthenticator, Principal } from '../auth/tokens.js';
+import type { Coordination } from '../coordination/port.js';
 import type { Application, Store } from '../store/port.js';
 import { forbidden, notFound, unauthorized } from './errors.js';
 
@@ -12,8 +13,10 @@ export interface ApiDeps {
   authenticator: TokenAuthenticator;
   logger: Logger;
   now: () => number;
-  /** Called after writes that create due work, so an idle worker in this process starts at once. */
+  /** Called after writes that create due work, so that idle workers, here and in other processes, start at once. */
   wakeDelivery: () => void;
+  /** Shared throttles and wake-ups; the API only asks it how Redis is doing. */
+  coordination: Pick<Coordination, 'health'>;
   /** Starts an endpoint recovery task in the background. */
   startRecovery?: (taskId: string) => void;
 }

@@ -4,6 +4,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ApiDeps } from './context.js';
+import { StoreUnavailableError } from '../store/port.js';
 import { ApiError, ValidationFailed, unauthorized } from './errors.js';
 import { findNulString, registerJsonBodyParser } from './json-body.js';
 import { validatorCompiler } from './validation.js';
@@ -70,6 +71,11 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   app.setErrorHandler((error: FastifyError | ApiError | ValidationFailed, request, reply) => {
     if (error instanceof ValidationFailed) return reply.code(422).send({ detail: error.issues });
     if (error instanceof ApiError) return reply.code(error.statusCode).send({ code: error.code, detail: error.detail });
+    if (error instanceof StoreUnavailableError) {
+      // Nothing of this request was committed; a retry once the store is back is safe.
+      request.log.warn({ reason: error.reason }, 'store unavailable');
+      return reply.code(503).header('retry-after', '1').send({ code: 'store_unavailable', detail: 'The store is unavailable; retry shortly.' });
+    }
     const known = fastifyErrorCodes[(error as FastifyError).code];
     if (known) return reply.code(known.status).send({ code: known.code, detail: error.message });
     const status = (error as FastifyError).statusCode;
@@ -99,8 +105,10 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   await app.register(async (v1) => {
-    registerIdempotency(v1, { store: deps.store, now: deps.now });
     await v1.register(healthRoutes(deps));
+    // A worker process serves health checks only; the API is the api and all roles' business.
+    if (deps.config.role === 'worker') return;
+    registerIdempotency(v1, { store: deps.store, now: deps.now });
     await v1.register(applicationRoutes(deps));
     await v1.register(endpointRoutes(deps));
     await v1.register(messageRoutes(deps));

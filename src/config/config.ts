@@ -12,6 +12,10 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | null;
   redisUrl: string | null;
+  /** Start of every Redis key and channel, so that several deployments (or test runs) can share one Redis. */
+  redisKeyPrefix: string;
+  /** Connections this process may open to PostgreSQL. */
+  databasePoolSize: number;
   adminToken: string | null;
   /** CIDRs that outbound delivery may reach although they are private, loopback or link-local. */
   allowPrivateNetworks: string[];
@@ -175,6 +179,16 @@ const settings: { [K in keyof Config]: Setting<K> } = {
   dataDir: { key: 'dataDir', env: 'HOOKYARD_DATA_DIR', parse: (raw) => resolve(raw), fallback: () => resolve('.hookyard') },
   databaseUrl: { key: 'databaseUrl', env: 'HOOKYARD_DATABASE_URL', parse: url(['postgres:', 'postgresql:']), fallback: () => null },
   redisUrl: { key: 'redisUrl', env: 'HOOKYARD_REDIS_URL', parse: url(['redis:', 'rediss:']), fallback: () => null },
+  redisKeyPrefix: {
+    key: 'redisKeyPrefix',
+    env: 'HOOKYARD_REDIS_KEY_PREFIX',
+    parse: (raw, env) => {
+      if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(raw)) throw new ConfigError(env, 'must be 1-64 characters of letters, digits, _ . : -');
+      return raw;
+    },
+    fallback: () => 'hookyard:',
+  },
+  databasePoolSize: { key: 'databasePoolSize', env: 'HOOKYARD_DATABASE_POOL_SIZE', parse: integer(2, 1000), fallback: () => 20 },
   adminToken: { key: 'adminToken', env: 'HOOKYARD_ADMIN_TOKEN', parse: adminToken, fallback: () => null },
   allowPrivateNetworks: { key: 'allowPrivateNetworks', env: 'HOOKYARD_ALLOW_PRIVATE_NETWORKS', parse: cidrList, fallback: () => [] },
   publicUrl: { key: 'publicUrl', env: 'HOOKYARD_PUBLIC_URL', parse: url(['http:', 'https:']), fallback: () => null },

@@ -1,3 +1,4 @@
+import type { ProbeGate } from '../coordination/port.js';
 import type { EndpointHealth } from '../store/port.js';
 
 /**
@@ -34,17 +35,19 @@ function latestEvent(health: EndpointHealth): number {
 
 /**
  * One worker's view of its endpoints' breakers. Health arrives from claims and from recorded results in no strict
- * order, so the view keeps whichever reflects the later attempt. Only one probe per endpoint is in flight from
- * this worker; other workers may each send one, which a half-open breaker tolerates.
+ * order, so the view keeps whichever reflects the later attempt. The probe gate decides who sends a half-open
+ * breaker's one probe: this worker alone, or the whole cluster when the gate is shared through Redis.
  */
 export class CircuitBreakers {
   private readonly health = new Map<string, EndpointHealth>();
-  private readonly probes = new Map<string, number>();
+  /** Endpoints whose probe this worker holds. */
+  private readonly probing = new Set<string>();
 
   constructor(
     private readonly settings: BreakerSettings,
     /** How long others wait for a probe's verdict before asking again: about one request's timeout. */
     private readonly probeWaitMs: number,
+    private readonly gate: ProbeGate,
   ) {}
 
   observe(health: EndpointHealth): void {
@@ -53,27 +56,28 @@ export class CircuitBreakers {
     this.health.set(health.endpointId, health);
   }
 
-  admit(endpointId: string, now: number): Admission {
+  async admit(endpointId: string, now: number): Promise<Admission> {
     const health = this.health.get(endpointId);
     if (!health) return { kind: 'send', probe: false };
     const view = circuitState(health, this.settings, now);
     if (view.state === 'closed') return { kind: 'send', probe: false };
     if (view.state === 'open') return { kind: 'wait', until: view.halfOpensAt!.getTime() };
-    const probeStarted = this.probes.get(endpointId);
-    if (probeStarted !== undefined && now - probeStarted < this.probeWaitMs) return { kind: 'wait', until: probeStarted + this.probeWaitMs };
-    this.probes.set(endpointId, now);
+    const probe = await this.gate.acquire(endpointId, this.probeWaitMs, now);
+    if (!probe.held) return { kind: 'wait', until: now + probe.freeInMs };
+    this.probing.add(endpointId);
     return { kind: 'send', probe: true };
   }
 
   /** The probe's result is recorded (and observed): the next admission follows the breaker's new state. */
-  probeSettled(endpointId: string): void {
-    this.probes.delete(endpointId);
+  async probeSettled(endpointId: string): Promise<void> {
+    this.probing.delete(endpointId);
+    await this.gate.release(endpointId);
   }
 
   /** Forgets endpoints with a closed breaker, so the map holds only the ones that need watching. */
   prune(now: number): void {
     for (const [endpointId, health] of this.health) {
-      if (circuitState(health, this.settings, now).state === 'closed' && !this.probes.has(endpointId)) this.health.delete(endpointId);
+      if (circuitState(health, this.settings, now).state === 'closed' && !this.probing.has(endpointId)) this.health.delete(endpointId);
     }
   }
 }

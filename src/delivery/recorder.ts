@@ -1,4 +1,5 @@
-import type { DeliveryQueueStore, DeliveryResult, EndpointHealth } from '../store/port.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { StoreUnavailableError, type DeliveryQueueStore, type DeliveryResult, type EndpointHealth } from '../store/port.js';
 
 export interface RecordOutcome {
   /** False when the lease had been lost before the result arrived. */
@@ -16,14 +17,23 @@ interface Pending {
 /** Keeps one transaction from growing without bound when thousands of results are waiting. */
 const MAX_BATCH = 256;
 
+const RETRY_MIN_MS = 100;
+const RETRY_MAX_MS = 2000;
+
 /**
  * Results that finish while a batch is being written go into the next one, so a busy worker writes one
  * transaction per batch of completions instead of one per delivery (graphile-worker batches its completions the
  * same way). An idle worker's single result is written at once.
+ *
+ * While the store is unreachable a batch is retried rather than dropped: the requests it reports were sent, and a
+ * result written late (its lease lost meanwhile) still records the attempt, while a dropped one would come back as
+ * a duplicate send. Only `giveUp()`, at shutdown, ends the retrying.
  */
 export class ResultRecorder {
   private queue: Pending[] = [];
   private writing: Promise<void> | null = null;
+  private givenUp = false;
+  private readonly stopRetrying = new AbortController();
 
   constructor(private readonly store: Pick<DeliveryQueueStore, 'recordDeliveryResults'>) {}
 
@@ -39,12 +49,31 @@ export class ResultRecorder {
     while (this.writing) await this.writing;
   }
 
+  /** Stops retrying writes against an unreachable store: what is pending fails, and its leases run out. */
+  giveUp(): void {
+    this.givenUp = true;
+    this.stopRetrying.abort();
+  }
+
+  private async write(results: DeliveryResult[]) {
+    let waitMs = RETRY_MIN_MS;
+    for (;;) {
+      try {
+        return await this.store.recordDeliveryResults(results);
+      } catch (error) {
+        if (!(error instanceof StoreUnavailableError) || this.givenUp) throw error;
+        await sleep(waitMs, undefined, { signal: this.stopRetrying.signal }).catch(() => undefined);
+        waitMs = Math.min(waitMs * 2, RETRY_MAX_MS);
+      }
+    }
+  }
+
   private async drain(): Promise<void> {
     try {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, MAX_BATCH);
         try {
-          const written = await this.store.recordDeliveryResults(batch.map((item) => item.result));
+          const written = await this.write(batch.map((item) => item.result));
           const health = new Map(written.health.map((entry) => [entry.endpointId, entry]));
           batch.forEach((item, index) =>
             item.resolve({

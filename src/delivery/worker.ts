@@ -18,7 +18,8 @@ import { attemptsAllowed, nextRetryDelayMs, parseRetryAfter } from './retry.js';
 import { endpointAccepts } from './routing.js';
 import { Sender, type SendResult } from './sender.js';
 import { webhookHeaders } from './signing.js';
-import { LocalThrottle, type Throttle } from './throttle.js';
+import { LocalProbeGate, LocalThrottle } from '../coordination/local.js';
+import type { ProbeGate, Throttle } from '../coordination/port.js';
 
 export type DeliveryWorkerConfig = Pick<
   Config,
@@ -42,6 +43,8 @@ export interface DeliveryWorkerOptions {
   now?: () => number;
   random?: () => number;
   throttle?: Throttle;
+  /** Who sends a half-open breaker's probe; shared through Redis in a cluster. */
+  probes?: ProbeGate;
 }
 
 /** One claim asks for at most this many deliveries, however many slots are free: claims stay short transactions. */
@@ -55,6 +58,9 @@ const BREAKER_SPREAD_MS = 1000;
 
 /** After the grace period, aborted requests get this long to unwind before their leases are released. */
 const ABORT_SETTLE_MS = 2000;
+
+/** While claims keep failing (store down), the error is logged again this often, not on every poll. */
+const CLAIM_ERROR_LOG_EVERY_MS = 30_000;
 
 const USER_AGENT = 'Hookyard-Webhooks/0.1';
 
@@ -105,6 +111,8 @@ export class DeliveryWorker {
   private readonly bookedSlots = new Map<string, number>();
   private readonly disabling = new Set<string>();
   private lastPrune = 0;
+  private claimErrorsSince: number | null = null;
+  private claimErrorLoggedAt = 0;
 
   constructor(options: DeliveryWorkerOptions) {
     this.store = options.store;
@@ -125,6 +133,7 @@ export class DeliveryWorker {
     this.breakers = new CircuitBreakers(
       { threshold: this.config.circuitBreakerThreshold, cooldownMs: this.config.circuitBreakerCooldownMs },
       Math.min(this.config.requestTimeoutMs, this.config.circuitBreakerCooldownMs),
+      options.probes ?? new LocalProbeGate(),
     );
     // A lease shorter than a request would hand a delivery still being sent to another claimer: a duplicate.
     this.leaseMs = Math.max(this.config.deliveryLeaseMs, this.config.requestTimeoutMs + LEASE_MARGIN_MS);
@@ -156,7 +165,8 @@ export class DeliveryWorker {
     await this.loop;
     if (!(await this.settle(graceMs))) {
       this.abort.abort();
-      await this.settle(ABORT_SETTLE_MS);
+      // Still waiting after that: results are stuck writing to an unreachable store. Their leases will run out.
+      if (!(await this.settle(ABORT_SETTLE_MS))) this.recorder.giveUp();
     }
     await this.recorder.idle();
     try {
@@ -200,13 +210,29 @@ export class DeliveryWorker {
           backlogged = claim.deliveries.length === limit;
           if (backlogged) continue;
           if (claim.nextDueAt) sleepMs = Math.min(sleepMs, Math.max(0, claim.nextDueAt.getTime() - this.now()));
+          this.claimFailing(null);
         } catch (error) {
-          this.logger.error({ err: error }, 'claiming deliveries failed');
+          this.claimFailing(error);
         }
       }
       this.housekeeping();
       await this.sleep(sleepMs);
     }
+  }
+
+  /** Logs the first failed claim of an outage, then a reminder now and then, then the recovery: not every poll. */
+  private claimFailing(error: unknown): void {
+    const now = Date.now();
+    if (error === null) {
+      if (this.claimErrorsSince !== null) this.logger.info({ failedForMs: now - this.claimErrorsSince }, 'claiming deliveries works again');
+      this.claimErrorsSince = null;
+      return;
+    }
+    if (this.claimErrorsSince === null || now - this.claimErrorLoggedAt >= CLAIM_ERROR_LOG_EVERY_MS) {
+      this.logger.error({ err: error, failingForMs: this.claimErrorsSince === null ? 0 : now - this.claimErrorsSince }, 'claiming deliveries failed');
+      this.claimErrorLoggedAt = now;
+    }
+    this.claimErrorsSince ??= now;
   }
 
   private sleep(ms: number): Promise<void> {
@@ -270,7 +296,7 @@ export class DeliveryWorker {
     try {
       outcome = await this.recorder.record({ deliveryId: delivery.id, lease, attempt: handled.attempt, disposition: handled.disposition });
     } finally {
-      if (handled.probe) this.breakers.probeSettled(delivery.endpointId);
+      if (handled.probe) await this.breakers.probeSettled(delivery.endpointId);
     }
     if (outcome.health) this.breakers.observe(outcome.health);
     if (!outcome.recorded) this.logger.warn({ deliveryId: delivery.id }, 'lease lost before the result was recorded');
@@ -320,7 +346,7 @@ export class DeliveryWorker {
 
     const now = this.now();
     this.breakers.observe(claimed.health);
-    const admission = this.breakers.admit(endpoint.id, now);
+    const admission = await this.breakers.admit(endpoint.id, now);
     if (admission.kind === 'wait') {
       return skip({ kind: 'deferred', at: new Date(admission.until + Math.floor(this.random() * BREAKER_SPREAD_MS)) });
     }
@@ -329,7 +355,7 @@ export class DeliveryWorker {
     if (rate !== null && rate > 0 && !this.holdsSlot(delivery.id, now, rate)) {
       const waitMs = await this.throttle.reserve(endpoint.id, rate, now);
       if (waitMs > 0) {
-        if (admission.probe) this.breakers.probeSettled(endpoint.id);
+        if (admission.probe) await this.breakers.probeSettled(endpoint.id);
         const slot = now + waitMs;
         this.bookedSlots.set(delivery.id, slot);
         return skip({ kind: 'deferred', at: new Date(slot) });
@@ -339,7 +365,7 @@ export class DeliveryWorker {
     const attemptedAt = this.now();
     const result = await this.send(endpoint, { id: message.id, payload: message.payload }, attemptedAt);
     if (result.kind === 'failed' && result.reason === 'aborted') {
-      if (admission.probe) this.breakers.probeSettled(endpoint.id);
+      if (admission.probe) await this.breakers.probeSettled(endpoint.id);
       return null;
     }
     const finishedAt = this.now();

@@ -7,6 +7,8 @@ import { SqliteEngine } from './sqlite/sqlite-engine.js';
 export interface OpenStoreOptions {
   dataDir: string;
   databaseUrl: string | null;
+  /** PostgreSQL connections of this process. */
+  databasePoolSize?: number;
   sqliteSynchronous: 'full' | 'normal';
   secretBox: SecretBox;
   now?: () => number;
@@ -21,7 +23,7 @@ export function sqliteFilePath(dataDir: string): string {
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
   if (options.databaseUrl) {
     const { PostgresEngine } = await import('./postgres/postgres-engine.js');
-    const engine = new PostgresEngine({ connectionString: options.databaseUrl });
+    const engine = new PostgresEngine({ connectionString: options.databaseUrl, maxConnections: options.databasePoolSize });
     return createSqlStore({ engine, secretBox: options.secretBox, now: options.now ?? Date.now });
   }
   const engine = new SqliteEngine({

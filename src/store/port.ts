@@ -4,6 +4,9 @@
  * Expected outcomes (conflict, missing row, stale version) are values, not exceptions.
  */
 
+import type { Logger } from 'pino';
+import type { WorkSignal } from '../coordination/port.js';
+
 export type Ordering = 'ascending' | 'descending';
 
 export interface PageQuery {
@@ -350,6 +353,17 @@ export interface SettingsStore {
   putSettingIfAbsent(name: string, value: string): Promise<string>;
 }
 
+/**
+ * The store could not be reached (connection refused or lost, server restarting). Nothing was committed that the
+ * caller was told about; the API answers 503 so that clients retry, and workers try again on their next round.
+ */
+export class StoreUnavailableError extends Error {
+  constructor(readonly reason: string) {
+    super(`store unavailable: ${reason}`);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
 export interface StoreHealth {
   ok: boolean;
   detail?: string;
@@ -370,6 +384,8 @@ export interface Store
   /** Applies pending migrations; safe to call from several processes at once. */
   migrate(): Promise<void>;
   health(): Promise<StoreHealth>;
+  /** Cross-process wake-ups through the store (PostgreSQL LISTEN/NOTIFY); null on the embedded store. */
+  createWorkSignal(logger: Logger): WorkSignal | null;
   close(): Promise<void>;
 }
 

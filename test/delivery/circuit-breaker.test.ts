@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { LocalProbeGate } from '../../src/coordination/local.js';
 import { CircuitBreakers, circuitState } from '../../src/delivery/circuit-breaker.js';
 import type { EndpointHealth } from '../../src/store/port.js';
 
@@ -26,23 +27,23 @@ describe('circuit breaker', () => {
     assert.equal(circuitState(health(0, T + 1000, T + 1200), settings, T + 1300).state, 'closed');
   });
 
-  it('lets one probe through when half-open and holds the rest until its verdict', () => {
-    const breakers = new CircuitBreakers(settings, 500);
+  it('lets one probe through when half-open and holds the rest until its verdict', async () => {
+    const breakers = new CircuitBreakers(settings, 500, new LocalProbeGate());
     breakers.observe(health(3, T));
-    assert.deepEqual(breakers.admit('ep_1', T + 10), { kind: 'wait', until: T + 1000 });
-    assert.deepEqual(breakers.admit('ep_1', T + 1000), { kind: 'send', probe: true });
-    assert.deepEqual(breakers.admit('ep_1', T + 1001), { kind: 'wait', until: T + 1500 });
-    breakers.probeSettled('ep_1');
+    assert.deepEqual(await breakers.admit('ep_1', T + 10), { kind: 'wait', until: T + 1000 });
+    assert.deepEqual(await breakers.admit('ep_1', T + 1000), { kind: 'send', probe: true });
+    assert.deepEqual(await breakers.admit('ep_1', T + 1001), { kind: 'wait', until: T + 1500 });
+    await breakers.probeSettled('ep_1');
     breakers.observe(health(0, T, T + 1002));
-    assert.deepEqual(breakers.admit('ep_1', T + 1003), { kind: 'send', probe: false });
+    assert.deepEqual(await breakers.admit('ep_1', T + 1003), { kind: 'send', probe: false });
   });
 
-  it('keeps the view that reflects the later attempt', () => {
-    const breakers = new CircuitBreakers(settings, 500);
+  it('keeps the view that reflects the later attempt', async () => {
+    const breakers = new CircuitBreakers(settings, 500, new LocalProbeGate());
     breakers.observe(health(0, T, T + 100));
     breakers.observe(health(3, T + 50));
-    assert.equal(breakers.admit('ep_1', T + 101).kind, 'send', 'an older snapshot does not reopen the breaker');
+    assert.equal((await breakers.admit('ep_1', T + 101)).kind, 'send', 'an older snapshot does not reopen the breaker');
     breakers.observe(health(3, T + 200, T + 100));
-    assert.equal(breakers.admit('ep_1', T + 201).kind, 'wait');
+    assert.equal((await breakers.admit('ep_1', T + 201)).kind, 'wait');
   });
 });

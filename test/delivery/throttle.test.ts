@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LocalThrottle } from '../../src/delivery/throttle.js';
+import { LocalThrottle } from '../../src/coordination/local.js';
 
 const T = 1_000_000;
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { createLogger } from '../../src/core/logger.js';
 import { startHookyard, type RunningHookyard } from '../../src/runtime.js';
-import { createTestDatabase } from './services.js';
+import { createTestDatabase, createTestRedisPrefix } from './services.js';
 
 export interface HttpResult<T = unknown> {
   status: number;
@@ -39,10 +39,21 @@ export interface TestServerOptions {
   store?: 'sqlite' | 'postgres';
 }
 
+/**
+ * The store a suite runs on when it does not pick one: `HOOKYARD_TEST_STORE=postgres` (set by the test runner's
+ * second pass) runs the API, delivery and compatibility suites again on PostgreSQL, with Redis, as a cluster
+ * node would run.
+ */
+export function testStoreKind(): 'sqlite' | 'postgres' {
+  return process.env.HOOKYARD_TEST_STORE === 'postgres' ? 'postgres' : 'sqlite';
+}
+
 /** A real Hookyard on an ephemeral port, with its own data dir (and database, for PostgreSQL). */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'hookyard-test-'));
-  const database = options.store === 'postgres' ? await createTestDatabase() : null;
+  const onPostgres = (options.store ?? testStoreKind()) === 'postgres';
+  const database = onPostgres ? await createTestDatabase() : null;
+  const redis = onPostgres && options.overrides?.redisUrl === undefined ? await createTestRedisPrefix() : null;
   const adminToken = `hy_admin_test_${randomBytes(16).toString('hex')}`;
   const config = loadConfig(
     {},
@@ -52,6 +63,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
         host: '127.0.0.1',
         dataDir,
         databaseUrl: database?.url ?? null,
+        redisUrl: redis?.url ?? null,
+        redisKeyPrefix: redis?.prefix ?? 'hookyard:',
         adminToken,
         logLevel: 'silent',
         sqliteSynchronous: 'normal',
@@ -97,6 +110,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     async close() {
       await running.close();
       await database?.drop();
+      await redis?.drop();
       await rm(dataDir, { recursive: true, force: true });
     },
   };

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 
 /**
@@ -53,4 +54,55 @@ export async function createTestDatabase(): Promise<{ url: string; drop: () => P
       await client.end();
     },
   };
+}
+
+/** A key prefix of its own on the shared Redis; `drop` deletes every key under it. */
+export async function createTestRedisPrefix(): Promise<{ url: string; prefix: string; drop: () => Promise<void> }> {
+  const prefix = `hookyard-test-${randomBytes(6).toString('hex')}:`;
+  return {
+    url: redisTestUrl,
+    prefix,
+    async drop() {
+      const redis = new Redis(redisTestUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+      try {
+        await redis.connect();
+        let cursor = '0';
+        do {
+          const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+          if (keys.length > 0) await redis.del(...keys);
+          cursor = next;
+        } while (cursor !== '0');
+      } finally {
+        redis.disconnect();
+      }
+    },
+  };
+}
+
+let redisProbe: Promise<string | null> | undefined;
+
+/** null when Redis answers, else why not. */
+export function redisUnavailable(): Promise<string | null> {
+  redisProbe ??= (async () => {
+    const redis = new Redis(redisTestUrl, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 3000, retryStrategy: () => null });
+    try {
+      await redis.connect();
+      await redis.ping();
+      return null;
+    } catch (error) {
+      return `Redis not reachable at ${redisTestUrl}: ${(error as Error).message}`;
+    } finally {
+      redis.disconnect();
+    }
+  })();
+  return redisProbe;
+}
+
+/** Skip option for suites that need both PostgreSQL and Redis; fails under CI=true like skipUnlessPostgres. */
+export async function skipUnlessCluster(): Promise<false | string> {
+  const reason = (await postgresUnavailable()) ?? (await redisUnavailable());
+  if (reason === null) return false;
+  if (process.env.CI === 'true') throw new Error(`CI requires PostgreSQL and Redis: ${reason}`);
+  console.log(`# skipping cluster suite: ${reason}`);
+  return reason;
 }

@@ -1,14 +1,37 @@
 import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import type { Logger } from 'pino';
+import { StoreUnavailableError } from '../port.js';
 import type { Database } from '../sql/database.js';
 import { isFailedOutcome, type Executor, type SqlEngine } from '../sql/engine.js';
 import { migrationProvider } from '../sql/migrations.js';
+import { PostgresWorkSignal } from './work-signal.js';
 
 // Times are stored as bigint milliseconds; they fit a JS number exactly, so read them as numbers.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
 /** Any number; only has to be the same in every Hookyard process sharing a database. */
 const MIGRATION_LOCK_KEY = 0x686f6f6b;
+
+/** Connection-level failures: the server is down, restarting or unreachable, not a problem with the statement. */
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', '57P01', '57P02', '57P03', '53300']);
+
+function unavailableReason(error: unknown): string | null {
+  if (!(error instanceof Error)) return null;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return `${code}: ${error.message}`;
+  // node-postgres reports a dropped socket and a pool wait that timed out only in the message.
+  if (/^Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(error.message)) {
+    return error.message;
+  }
+  return null;
+}
+
+/** Re-throws connection failures as StoreUnavailableError so that callers can tell them from bugs. */
+function classify(error: unknown): never {
+  const reason = unavailableReason(error);
+  throw reason === null ? error : new StoreUnavailableError(reason);
+}
 
 class RolledBack {
   constructor(readonly result: unknown) {}
@@ -19,21 +42,27 @@ export interface PostgresEngineOptions {
   maxConnections?: number;
 }
 
+/** How long a query waits for a pool connection before the store counts as unavailable. */
+const CONNECT_TIMEOUT_MS = 5000;
+
 /** PostgreSQL: one transaction per write; the server's own group commit batches the fsyncs of concurrent ones. */
 export class PostgresEngine implements SqlEngine {
   readonly dialect = 'postgres' as const;
   readonly pool: pg.Pool;
   private readonly db: Executor;
 
+  private readonly connectionString: string;
+
   constructor(options: PostgresEngineOptions) {
-    this.pool = new pg.Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 20 });
+    this.connectionString = options.connectionString;
+    this.pool = new pg.Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 20, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
     // An idle client losing its connection (server restart) must not crash the process; the pool replaces it.
     this.pool.on('error', () => undefined);
     this.db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: this.pool }) });
   }
 
   read<T>(work: (db: Executor) => Promise<T>): Promise<T> {
-    return work(this.db);
+    return work(this.db).catch(classify);
   }
 
   async write<T>(work: (tx: Executor) => Promise<T>): Promise<T> {
@@ -45,7 +74,7 @@ export class PostgresEngine implements SqlEngine {
       });
     } catch (error) {
       if (error instanceof RolledBack) return error.result as T;
-      throw error;
+      return classify(error);
     }
   }
 
@@ -68,6 +97,10 @@ export class PostgresEngine implements SqlEngine {
 
   async ping(): Promise<void> {
     await sql`select 1`.execute(this.db);
+  }
+
+  createWorkSignal(logger: Logger): PostgresWorkSignal {
+    return new PostgresWorkSignal(this.connectionString, this.pool, logger);
   }
 
   async close(): Promise<void> {

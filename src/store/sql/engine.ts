@@ -1,4 +1,6 @@
 import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { WorkSignal } from '../../coordination/port.js';
 import type { Database } from './database.js';
 
 export type Executor = Kysely<Database>;
@@ -15,6 +17,8 @@ export interface SqlEngine {
   isUniqueViolation(error: unknown): boolean;
   migrate(): Promise<void>;
   ping(): Promise<void>;
+  /** Cross-process wake-ups through the database itself, where it has them; null for a single-process store. */
+  createWorkSignal(logger: Logger): WorkSignal | null;
   close(): Promise<void>;
 }
 

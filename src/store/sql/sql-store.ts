@@ -35,6 +35,7 @@ export function createSqlStore(ctx: SqlContext): Store {
         return { ok: false, detail: (error as Error).message };
       }
     },
+    createWorkSignal: (logger) => engine.createWorkSignal(logger),
     close: () => engine.close(),
   };
 }

@@ -67,6 +67,11 @@ export class SqliteEngine implements SqlEngine {
     await sql`select 1`.execute(this.reader);
   }
 
+  /** One process owns the file; its API wakes its worker directly. */
+  createWorkSignal(): null {
+    return null;
+  }
+
   async close(): Promise<void> {
     await this.reader.destroy();
     await this.writer.destroy();

@@ -1,0 +1,114 @@
+import type { ProbeGate, Throttle, WorkSignal } from './port.js';
+
+/**
+ * How much a quiet endpoint may receive at once, in seconds of its rate. Small, so that any one-second window sees
+ * at most about 1.1 × the rate, while a high rate is not forced into perfectly even spacing.
+ */
+export const BURST_SECONDS = 0.1;
+
+/** Keys whose booked time has passed are dropped once this many exist, so idle endpoints cost nothing. */
+const PRUNE_ABOVE = 10_000;
+
+/** GCRA parameters for a rate: slot spacing, and how far ahead of its even-spacing time a slot may be taken. */
+export function gcraParameters(ratePerSecond: number): { intervalMs: number; toleranceMs: number } {
+  const intervalMs = 1000 / ratePerSecond;
+  const burst = Math.max(1, ratePerSecond * BURST_SECONDS);
+  return { intervalMs, toleranceMs: (burst - 1) * intervalMs };
+}
+
+/** Generic cell rate algorithm in memory: per key, the time the next slot becomes free if nothing bursts. */
+export class LocalThrottle implements Throttle {
+  private readonly nextFree = new Map<string, number>();
+
+  async reserve(key: string, ratePerSecond: number, now: number): Promise<number> {
+    if (!(ratePerSecond > 0)) return 0;
+    const { intervalMs, toleranceMs } = gcraParameters(ratePerSecond);
+    if (!this.nextFree.has(key) && this.nextFree.size >= PRUNE_ABOVE) this.prune(now);
+    const free = Math.max(this.nextFree.get(key) ?? now, now);
+    const at = Math.max(now, free - toleranceMs);
+    this.nextFree.set(key, free + intervalMs);
+    return Math.ceil(at - now);
+  }
+
+  private prune(now: number): void {
+    for (const [key, free] of this.nextFree) if (free <= now) this.nextFree.delete(key);
+  }
+}
+
+export class LocalProbeGate implements ProbeGate {
+  private readonly held = new Map<string, number>();
+
+  async acquire(endpointId: string, ttlMs: number, now: number): Promise<{ held: true } | { held: false; freeInMs: number }> {
+    const until = this.held.get(endpointId);
+    if (until !== undefined && until > now) return { held: false, freeInMs: until - now };
+    this.held.set(endpointId, now + ttlMs);
+    return { held: true };
+  }
+
+  async release(endpointId: string): Promise<void> {
+    this.held.delete(endpointId);
+  }
+}
+
+/**
+ * Within one process the API wakes its worker directly, so there is nothing to carry: announcements go nowhere
+ * and subscribers are never called.
+ */
+export class ProcessWorkSignal implements WorkSignal {
+  announce(): void {}
+
+  subscribe(): () => void {
+    return () => undefined;
+  }
+
+  async close(): Promise<void> {}
+}
+
+/**
+ * Turns many announcements into few sends: while one send is under way, further announcements only mark that
+ * another is needed once it completes. Nothing waits when the system is quiet; under load the sends are spaced by
+ * their own round trips.
+ */
+export class Coalescer {
+  private sending = false;
+  private again = false;
+
+  constructor(private readonly send: () => Promise<unknown>) {}
+
+  trigger(): void {
+    if (this.sending) {
+      this.again = true;
+      return;
+    }
+    this.sending = true;
+    void this.send()
+      .catch(() => undefined)
+      .finally(() => {
+        this.sending = false;
+        if (this.again) {
+          this.again = false;
+          this.trigger();
+        }
+      });
+  }
+}
+
+/** Calls every listener, keeping one listener's exception from reaching the others or the caller. */
+export class Listeners {
+  private readonly listeners = new Set<() => void>();
+
+  add(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  notify(): void {
+    for (const listener of this.listeners) {
+      try {
+        listener();
+      } catch {
+        // A wake-up is a hint; the poll covers a listener that failed to act on it.
+      }
+    }
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * What processes of one Hookyard deployment share beyond the store: send-rate budgets, the single probe of a
+ * half-open circuit breaker, and "new work was committed" wake-ups. A single process keeps all of it in memory;
+ * a cluster keeps it in Redis (or, for wake-ups, PostgreSQL LISTEN/NOTIFY), behind these interfaces.
+ */
+
+/**
+ * Per-key send rate (an endpoint's `throttleRate`, messages per second). A caller asks for a send slot; when the
+ * next free slot is later, it is booked for the caller, who comes back then. GCRA: one timestamp per key.
+ */
+export interface Throttle {
+  /** Books the next send slot for `key`; resolves the milliseconds from now until it (0: send now). */
+  reserve(key: string, ratePerSecond: number, now: number): Promise<number>;
+}
+
+/** The right to send a half-open breaker's probe: held by one worker at a time, for at most `ttlMs`. */
+export interface ProbeGate {
+  /** `held` when this caller now holds it; otherwise how long until the current holder's right lapses. */
+  acquire(endpointId: string, ttlMs: number, now: number): Promise<{ held: true } | { held: false; freeInMs: number }>;
+  release(endpointId: string): Promise<void>;
+}
+
+/** Tells idle workers, in this process and others, that deliveries were committed and may be due. */
+export interface WorkSignal {
+  /** Fire and forget; bursts of announcements are coalesced. */
+  announce(): void;
+  /** The listener also runs after a lost connection is back, as announcements may have been missed meanwhile. */
+  subscribe(listener: () => void): () => void;
+  close(): Promise<void>;
+}
+
+export interface DependencyStatus {
+  ok: boolean;
+  /** Why not, when not ok; never holds credentials. */
+  detail: string | null;
+}
+
+export interface Coordination {
+  /** `redis` when shared through Redis; otherwise each process decides alone. */
+  readonly scope: 'process' | 'redis';
+  readonly throttle: Throttle;
+  readonly probes: ProbeGate;
+  readonly signal: WorkSignal;
+  /** Null when there is no shared dependency to check. */
+  health(): Promise<DependencyStatus | null>;
+  close(): Promise<void>;
+}
