@@ -9,29 +9,46 @@ export const BURST_SECONDS = 0.1;
 /** Keys whose booked time has passed are dropped once this many exist, so idle endpoints cost nothing. */
 const PRUNE_ABOVE = 10_000;
 
-/** GCRA parameters for a rate: slot spacing, and how far ahead of its even-spacing time a slot may be taken. */
-export function gcraParameters(ratePerSecond: number): { intervalMs: number; toleranceMs: number } {
+/** A ticket redeemed this much before its slot still holds it: clocks of different processes differ a little. */
+export const TICKET_EARLY_MS = 50;
+
+/**
+ * GCRA parameters for a rate: slot spacing, how far ahead of its even-spacing time a slot may be taken, and how
+ * late a booked slot may still be redeemed. A ticket much later than that books again, rather than send in a crowd
+ * with the deliveries booked after it.
+ */
+export function gcraParameters(ratePerSecond: number): { intervalMs: number; toleranceMs: number; lateMs: number } {
   const intervalMs = 1000 / ratePerSecond;
   const burst = Math.max(1, ratePerSecond * BURST_SECONDS);
-  return { intervalMs, toleranceMs: (burst - 1) * intervalMs };
+  return { intervalMs, toleranceMs: (burst - 1) * intervalMs, lateMs: Math.max(intervalMs, 100) };
 }
 
 /** Generic cell rate algorithm in memory: per key, the time the next slot becomes free if nothing bursts. */
 export class LocalThrottle implements Throttle {
   private readonly nextFree = new Map<string, number>();
+  /** Slots booked per ticket. */
+  private readonly booked = new Map<string, number>();
 
-  async reserve(key: string, ratePerSecond: number, now: number): Promise<number> {
+  async reserve(key: string, ratePerSecond: number, now: number, ticket: string): Promise<number> {
     if (!(ratePerSecond > 0)) return 0;
-    const { intervalMs, toleranceMs } = gcraParameters(ratePerSecond);
-    if (!this.nextFree.has(key) && this.nextFree.size >= PRUNE_ABOVE) this.prune(now);
+    const { intervalMs, toleranceMs, lateMs } = gcraParameters(ratePerSecond);
+    const slot = this.booked.get(ticket);
+    if (slot !== undefined) {
+      this.booked.delete(ticket);
+      if (now >= slot - TICKET_EARLY_MS && now <= slot + lateMs) return 0;
+    }
+    if (!this.nextFree.has(key) && this.nextFree.size >= PRUNE_ABOVE) this.prune(this.nextFree, now);
+    // Tickets of deliveries that went elsewhere (canceled, sent by another process) are never redeemed.
+    if (this.booked.size >= PRUNE_ABOVE) this.prune(this.booked, now - 60_000);
     const free = Math.max(this.nextFree.get(key) ?? now, now);
     const at = Math.max(now, free - toleranceMs);
     this.nextFree.set(key, free + intervalMs);
+    if (at > now) this.booked.set(ticket, at);
     return Math.ceil(at - now);
   }
 
-  private prune(now: number): void {
-    for (const [key, free] of this.nextFree) if (free <= now) this.nextFree.delete(key);
+  private prune(times: Map<string, number>, before: number): void {
+    for (const [key, time] of times) if (time <= before) times.delete(key);
   }
 }
 

@@ -6,11 +6,13 @@
 
 /**
  * Per-key send rate (an endpoint's `throttleRate`, messages per second). A caller asks for a send slot; when the
- * next free slot is later, it is booked for the caller, who comes back then. GCRA: one timestamp per key.
+ * next free slot is later, it is booked under the caller's ticket, and the caller comes back then: presenting the
+ * same ticket at its slot, it may send at once. So deliveries held back return one by one at the rate, instead of
+ * all competing again, whichever process they return to. GCRA: one timestamp per key.
  */
 export interface Throttle {
-  /** Books the next send slot for `key`; resolves the milliseconds from now until it (0: send now). */
-  reserve(key: string, ratePerSecond: number, now: number): Promise<number>;
+  /** Books (or redeems) a send slot for `key`; resolves the milliseconds from now until it (0: send now). */
+  reserve(key: string, ratePerSecond: number, now: number, ticket: string): Promise<number>;
 }
 
 /** The right to send a half-open breaker's probe: held by one worker at a time, for at most `ttlMs`. */

@@ -1,23 +1,33 @@
 import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
-import { Coalescer, Listeners, LocalProbeGate, LocalThrottle, gcraParameters } from './local.js';
+import { Coalescer, Listeners, LocalProbeGate, LocalThrottle, TICKET_EARLY_MS, gcraParameters } from './local.js';
 import type { Coordination, DependencyStatus, ProbeGate, Throttle, WorkSignal } from './port.js';
 
 /**
- * GCRA in one atomic step, on Redis's clock so that workers with drifting clocks share one schedule. Returns the
- * milliseconds until the booked slot. The key expires once its slot has passed: idle endpoints cost nothing.
+ * GCRA in one atomic step, on Redis's clock so that workers with drifting clocks share one schedule. Redeems the
+ * ticket's slot if it is due (0), else books the next slot, under the ticket when it lies ahead, and returns the
+ * milliseconds until it. Keys expire once their slot has passed: idle endpoints cost nothing.
  */
 const RESERVE_SCRIPT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local interval = tonumber(ARGV[1])
 local tolerance = tonumber(ARGV[2])
+local early = tonumber(ARGV[3])
+local late = tonumber(ARGV[4])
+local booked = redis.call('GET', KEYS[2])
+if booked then
+  redis.call('DEL', KEYS[2])
+  booked = tonumber(booked)
+  if now >= booked - early and now <= booked + late then return 0 end
+end
 local free = tonumber(redis.call('GET', KEYS[1]) or '0')
 if free < now then free = now end
 local at = math.max(now, free - tolerance)
 local nextFree = free + interval
 redis.call('SET', KEYS[1], string.format('%.3f', nextFree), 'PX', math.ceil(nextFree - now) + 1000)
+if at > now then redis.call('SET', KEYS[2], string.format('%.3f', at), 'PX', math.ceil(at - now) + 60000) end
 return math.ceil(at - now)
 `;
 
@@ -34,7 +44,7 @@ return 0
 `;
 
 interface ScriptedRedis extends Redis {
-  hookyardReserve(key: string, intervalMs: number, toleranceMs: number): Promise<number>;
+  hookyardReserve(key: string, ticketKey: string, intervalMs: number, toleranceMs: number, earlyMs: number, lateMs: number): Promise<number>;
   hookyardAcquire(key: string, token: string, ttlMs: number): Promise<number>;
   hookyardRelease(key: string, token: string): Promise<number>;
 }
@@ -89,7 +99,7 @@ export class RedisCoordination implements Coordination {
       retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 5), 2000),
     };
     this.client = new Redis(options.url, clientOptions) as ScriptedRedis;
-    this.client.defineCommand('hookyardReserve', { numberOfKeys: 1, lua: RESERVE_SCRIPT });
+    this.client.defineCommand('hookyardReserve', { numberOfKeys: 2, lua: RESERVE_SCRIPT });
     this.client.defineCommand('hookyardAcquire', { numberOfKeys: 1, lua: ACQUIRE_SCRIPT });
     this.client.defineCommand('hookyardRelease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
     // A subscribed connection cannot run other commands; its own reconnects re-subscribe automatically.
@@ -107,14 +117,14 @@ export class RedisCoordination implements Coordination {
     this.announcer = new Coalescer(() => this.client.publish(channel, ''));
 
     this.throttle = {
-      reserve: async (key, ratePerSecond, now) => {
+      reserve: async (key, ratePerSecond, now, ticket) => {
         if (!(ratePerSecond > 0)) return 0;
-        const { intervalMs, toleranceMs } = gcraParameters(ratePerSecond);
+        const { intervalMs, toleranceMs, lateMs } = gcraParameters(ratePerSecond);
         try {
-          return await this.client.hookyardReserve(this.key(`throttle:${key}`), intervalMs, toleranceMs);
+          return await this.client.hookyardReserve(this.key(`throttle:${key}`), this.key(`slot:${ticket}`), intervalMs, toleranceMs, TICKET_EARLY_MS, lateMs);
         } catch (error) {
           this.markDown(error as Error);
-          return this.fallbackThrottle.reserve(key, ratePerSecond, now);
+          return this.fallbackThrottle.reserve(key, ratePerSecond, now, ticket);
         }
       },
     };

@@ -107,8 +107,6 @@ export class DeliveryWorker {
   private claimWhenFree = 1;
   private interruptSleep: (() => void) | null = null;
   private alarm: { at: number; timer: NodeJS.Timeout } | null = null;
-  /** Throttle slots booked for deliveries put back until then: when they return, the slot is theirs to use. */
-  private readonly bookedSlots = new Map<string, number>();
   private readonly disabling = new Set<string>();
   private lastPrune = 0;
   private claimErrorsSince: number | null = null;
@@ -269,8 +267,6 @@ export class DeliveryWorker {
     if (now - this.lastPrune < 60_000) return;
     this.lastPrune = now;
     this.breakers.prune(now);
-    // Slots of deliveries that went elsewhere (another worker, a cancellation) are never claimed back.
-    for (const [deliveryId, at] of this.bookedSlots) if (at < now - 60_000) this.bookedSlots.delete(deliveryId);
   }
 
   private dispatch(claimed: ClaimedDelivery): void {
@@ -308,17 +304,6 @@ export class DeliveryWorker {
     if (handled.gone || failingTooLong) await this.disable(delivery.appId, delivery.endpointId, failingSince, handled.gone ? 'gone' : 'failing');
   }
 
-  /**
-   * Whether the delivery returns for a slot it booked. One returning much later than booked (the worker was busy)
-   * books again rather than send in a crowd with the deliveries booked after it.
-   */
-  private holdsSlot(deliveryId: string, now: number, rate: number): boolean {
-    const slot = this.bookedSlots.get(deliveryId);
-    if (slot === undefined) return false;
-    this.bookedSlots.delete(deliveryId);
-    return now >= slot - 1 && now - slot <= 1000 / rate;
-  }
-
   private async disable(appId: string, endpointId: string, failingSince: Date | null, why: 'gone' | 'failing'): Promise<void> {
     if (this.disabling.has(endpointId)) return;
     this.disabling.add(endpointId);
@@ -352,13 +337,12 @@ export class DeliveryWorker {
     }
 
     const rate = endpoint.throttleRate ?? claimed.appThrottleRate;
-    if (rate !== null && rate > 0 && !this.holdsSlot(delivery.id, now, rate)) {
-      const waitMs = await this.throttle.reserve(endpoint.id, rate, now);
+    if (rate !== null && rate > 0) {
+      // The delivery is its own ticket: when it comes back for the slot booked now, whichever worker claims it.
+      const waitMs = await this.throttle.reserve(endpoint.id, rate, now, delivery.id);
       if (waitMs > 0) {
         if (admission.probe) await this.breakers.probeSettled(endpoint.id);
-        const slot = now + waitMs;
-        this.bookedSlots.set(delivery.id, slot);
-        return skip({ kind: 'deferred', at: new Date(slot) });
+        return skip({ kind: 'deferred', at: new Date(now + waitMs) });
       }
     }
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { createLogger } from '../../src/core/logger.js';
 import { RedisCoordination } from '../../src/coordination/redis.js';
 import { eventually } from '../delivery/support.js';
@@ -25,7 +26,7 @@ describe('Redis coordination', { skip: await skipUnlessCluster() }, () => {
     const rate = 10;
     // Round-robin over the three nodes: with a per-process throttle each would hand out its own slots at 10/s.
     const waits: number[] = [];
-    for (let i = 0; i < 30; i++) waits.push(await nodes[i % 3]!.throttle.reserve('ep_shared', rate, Date.now()));
+    for (let i = 0; i < 30; i++) waits.push(await nodes[i % 3]!.throttle.reserve('ep_shared', rate, Date.now(), `t${i}`));
     const sorted = [...waits].sort((a, b) => a - b);
     assert.equal(sorted[0], 0, 'the first slot is free at once');
     // 30 slots at 10/s span about three seconds, whichever node booked them.
@@ -36,9 +37,18 @@ describe('Redis coordination', { skip: await skipUnlessCluster() }, () => {
   });
 
   it('keeps keys apart: another endpoint has its own schedule', async () => {
-    await nodes[0]!.throttle.reserve('ep_a', 1, Date.now());
-    assert.ok((await nodes[1]!.throttle.reserve('ep_a', 1, Date.now())) > 900);
-    assert.equal(await nodes[2]!.throttle.reserve('ep_b', 1, Date.now()), 0);
+    await nodes[0]!.throttle.reserve('ep_a', 1, Date.now(), 'a1');
+    assert.ok((await nodes[1]!.throttle.reserve('ep_a', 1, Date.now(), 'a2')) > 900);
+    assert.equal(await nodes[2]!.throttle.reserve('ep_b', 1, Date.now(), 'b1'), 0);
+  });
+
+  it('lets a delivery redeem its booked slot in whichever process it returns to', async () => {
+    assert.equal(await nodes[0]!.throttle.reserve('ep_ticket', 5, Date.now(), 'dlv_1'), 0);
+    const wait = await nodes[0]!.throttle.reserve('ep_ticket', 5, Date.now(), 'dlv_2');
+    assert.ok(wait > 150 && wait <= 200, `booked ${wait} ms out`);
+    await delay(wait);
+    assert.equal(await nodes[1]!.throttle.reserve('ep_ticket', 5, Date.now(), 'dlv_2'), 0, 'redeemed in another process');
+    assert.ok((await nodes[2]!.throttle.reserve('ep_ticket', 5, Date.now(), 'dlv_2')) > 0, 'and only once');
   });
 
   it('grants a half-open probe to one process at a time', async () => {
@@ -80,8 +90,8 @@ describe('Redis coordination without Redis', () => {
       const health = await node.health();
       assert.equal(health.ok, false);
       assert.ok(health.detail, 'says why');
-      assert.equal(await node.throttle.reserve('ep', 10, 1_000_000), 0);
-      assert.equal(await node.throttle.reserve('ep', 10, 1_000_000), 100, 'the local throttle still spaces sends');
+      assert.equal(await node.throttle.reserve('ep', 10, 1_000_000, 't1'), 0);
+      assert.equal(await node.throttle.reserve('ep', 10, 1_000_000, 't2'), 100, 'the local throttle still spaces sends');
       assert.equal((await node.probes.acquire('ep', 1000, 1_000_000)).held, true);
       assert.equal((await node.probes.acquire('ep', 1000, 1_000_000)).held, false);
       node.signal.announce(); // must not throw while down

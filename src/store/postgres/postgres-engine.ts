@@ -56,8 +56,11 @@ export class PostgresEngine implements SqlEngine {
   constructor(options: PostgresEngineOptions) {
     this.connectionString = options.connectionString;
     this.pool = new pg.Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 20, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
-    // An idle client losing its connection (server restart) must not crash the process; the pool replaces it.
+    // A client losing its connection (server restart) must not crash the process. The pool only listens on idle
+    // clients; a checked-out one emits 'error' too, besides failing its query, so every client gets a listener.
+    // A broken client is no longer queryable, and the pool discards it on release.
     this.pool.on('error', () => undefined);
+    this.pool.on('connect', (client) => client.on('error', () => undefined));
     this.db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: this.pool }) });
   }
 
