@@ -15,8 +15,8 @@ export interface ApiDeps {
   now: () => number;
   /** Called after writes that create due work, so that idle workers, here and in other processes, start at once. */
   wakeDelivery: () => void;
-  /** Shared throttles and wake-ups; the API only asks it how Redis is doing. */
-  coordination: Pick<Coordination, 'health'>;
+  /** What the API uses of the shared coordination: how Redis is doing, and request quotas. */
+  coordination: Pick<Coordination, 'health' | 'rateLimiter'>;
   /** Starts an endpoint recovery task in the background. */
   startRecovery?: (taskId: string) => void;
 }

@@ -9,6 +9,7 @@ import { ApiError, ValidationFailed, unauthorized } from './errors.js';
 import { findNulString, registerJsonBodyParser } from './json-body.js';
 import { validatorCompiler } from './validation.js';
 import { registerIdempotency } from './plugins/idempotency.js';
+import { registerRateLimit } from './plugins/rate-limit.js';
 import { applicationRoutes } from './application/routes.js';
 import { endpointRoutes } from './endpoint/routes.js';
 import { messageRoutes } from './message/routes.js';
@@ -61,6 +62,7 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     if (!principal) throw unauthorized();
     request.principal = principal;
   });
+  registerRateLimit(app, { limiter: deps.coordination.rateLimiter, perCredential: deps.config.apiRateLimit, perAddress: deps.config.publicRateLimit, now: deps.now });
 
   app.addHook('preValidation', async (request) => {
     if (request.body === undefined || request.body === null) return;

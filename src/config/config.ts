@@ -54,6 +54,10 @@ export interface Config {
    */
   shutdownGraceMs: number;
   role: 'api' | 'worker' | 'all';
+  /** API requests per second per credential (all may come at once); 0 turns the limit off. */
+  apiRateLimit: number;
+  /** Requests per second per client address on unauthenticated routes that take traffic (receiving, token); 0: off. */
+  publicRateLimit: number;
 }
 
 export class ConfigError extends Error {
@@ -218,6 +222,8 @@ const settings: { [K in keyof Config]: Setting<K> } = {
   deliveryLeaseMs: { key: 'deliveryLeaseMs', env: 'HOOKYARD_DELIVERY_LEASE_MS', parse: integer(1000, 3_600_000), fallback: () => 60_000 },
   shutdownGraceMs: { key: 'shutdownGraceMs', env: 'HOOKYARD_SHUTDOWN_GRACE_MS', parse: integer(0, 25_000), fallback: () => 10_000 },
   role: { key: 'role', env: 'HOOKYARD_ROLE', parse: oneOf('api', 'worker', 'all'), fallback: () => 'all' },
+  apiRateLimit: { key: 'apiRateLimit', env: 'HOOKYARD_API_RATE_LIMIT', parse: integer(0, 1_000_000), fallback: () => 1000 },
+  publicRateLimit: { key: 'publicRateLimit', env: 'HOOKYARD_PUBLIC_RATE_LIMIT', parse: integer(0, 1_000_000), fallback: () => 500 },
 };
 
 function readConfigFile(path: string): Source {

@@ -1,4 +1,4 @@
-import type { ProbeGate, Throttle, WorkSignal } from './port.js';
+import type { ProbeGate, RateLimitDecision, RateLimitPolicy, RateLimiter, Throttle, WorkSignal } from './port.js';
 
 /**
  * How much a quiet endpoint may receive at once, in seconds of its rate. Small, so that any one-second window sees
@@ -49,6 +49,40 @@ export class LocalThrottle implements Throttle {
 
   private prune(times: Map<string, number>, before: number): void {
     for (const [key, time] of times) if (time <= before) times.delete(key);
+  }
+}
+
+/**
+ * One GCRA step over a stored theoretical arrival time (TAT): the request is allowed when taking it keeps the TAT
+ * within one window of now. Returns the decision and the TAT to store (unchanged when refused).
+ */
+export function gcraTake(storedTat: number | null, policy: RateLimitPolicy, now: number): { decision: RateLimitDecision; tat: number } {
+  const windowMs = policy.windowSeconds * 1000;
+  const intervalMs = windowMs / policy.limit;
+  const tat = Math.max(storedTat ?? now, now);
+  const next = tat + intervalMs;
+  const allowAt = next - windowMs;
+  if (now < allowAt) {
+    return {
+      decision: { allowed: false, remaining: 0, resetSeconds: Math.ceil((tat - now) / 1000), retryAfterSeconds: Math.max(1, Math.ceil((allowAt - now) / 1000)) },
+      tat,
+    };
+  }
+  const remaining = Math.max(0, Math.floor((now + windowMs - next) / intervalMs));
+  return { decision: { allowed: true, remaining, resetSeconds: Math.ceil((next - now) / 1000), retryAfterSeconds: 0 }, tat: next };
+}
+
+export class LocalRateLimiter implements RateLimiter {
+  private readonly tats = new Map<string, number>();
+
+  async take(key: string, policy: RateLimitPolicy, now: number): Promise<RateLimitDecision> {
+    if (!this.tats.has(key) && this.tats.size >= PRUNE_ABOVE) {
+      // A TAT in the past means a full quota, the same as no entry at all.
+      for (const [stale, tat] of this.tats) if (tat <= now) this.tats.delete(stale);
+    }
+    const { decision, tat } = gcraTake(this.tats.get(key) ?? null, policy, now);
+    this.tats.set(key, tat);
+    return decision;
   }
 }
 

@@ -22,6 +22,27 @@ export interface ProbeGate {
   release(endpointId: string): Promise<void>;
 }
 
+/** A request quota: `limit` requests per `windowSeconds`, all of which may come at once (IETF RateLimit `q` and `w`). */
+export interface RateLimitPolicy {
+  limit: number;
+  windowSeconds: number;
+}
+
+export interface RateLimitDecision {
+  allowed: boolean;
+  /** Requests still allowed right now, after this one. */
+  remaining: number;
+  /** Seconds until the full quota is available again. */
+  resetSeconds: number;
+  /** When refused: seconds until one more request is allowed. */
+  retryAfterSeconds: number;
+}
+
+/** API request quotas per caller (a key, or an address for unauthenticated routes). GCRA: one timestamp per key. */
+export interface RateLimiter {
+  take(key: string, policy: RateLimitPolicy, now: number): Promise<RateLimitDecision>;
+}
+
 /** Tells idle workers, in this process and others, that deliveries were committed and may be due. */
 export interface WorkSignal {
   /** Fire and forget; bursts of announcements are coalesced. */
@@ -43,6 +64,7 @@ export interface Coordination {
   readonly throttle: Throttle;
   readonly probes: ProbeGate;
   readonly signal: WorkSignal;
+  readonly rateLimiter: RateLimiter;
   /** Null when there is no shared dependency to check. */
   health(): Promise<DependencyStatus | null>;
   close(): Promise<void>;

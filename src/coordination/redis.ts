@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
-import { Coalescer, Listeners, LocalProbeGate, LocalThrottle, TICKET_EARLY_MS, gcraParameters } from './local.js';
-import type { Coordination, DependencyStatus, ProbeGate, Throttle, WorkSignal } from './port.js';
+import { Coalescer, Listeners, LocalProbeGate, LocalRateLimiter, LocalThrottle, TICKET_EARLY_MS, gcraParameters } from './local.js';
+import type { Coordination, DependencyStatus, ProbeGate, RateLimiter, Throttle, WorkSignal } from './port.js';
 
 /**
  * GCRA in one atomic step, on Redis's clock so that workers with drifting clocks share one schedule. Redeems the
@@ -43,7 +43,26 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 `;
 
+/**
+ * The API quota's GCRA step (see gcraTake), atomically and on Redis's clock. Returns {allowed, remaining, reset ms,
+ * retry-after ms}; the key lives until its TAT has passed.
+ */
+const TAKE_SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local window = tonumber(ARGV[1])
+local interval = window / tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then tat = now end
+local nextTat = tat + interval
+local allowAt = nextTat - window
+if now < allowAt then return {0, 0, math.ceil(tat - now), math.ceil(allowAt - now)} end
+redis.call('SET', KEYS[1], string.format('%.3f', nextTat), 'PX', math.ceil(nextTat - now) + 1000)
+return {1, math.floor((now + window - nextTat) / interval), math.ceil(nextTat - now), 0}
+`;
+
 interface ScriptedRedis extends Redis {
+  hookyardTake(key: string, windowMs: number, limit: number): Promise<[number, number, number, number]>;
   hookyardReserve(key: string, ticketKey: string, intervalMs: number, toleranceMs: number, earlyMs: number, lateMs: number): Promise<number>;
   hookyardAcquire(key: string, token: string, ttlMs: number): Promise<number>;
   hookyardRelease(key: string, token: string): Promise<number>;
@@ -59,8 +78,8 @@ export interface RedisCoordinationOptions {
 }
 
 /**
- * Cluster-wide throttles, probe gates and wake-ups through Redis. While Redis is unreachable every operation falls
- * back to this process's own memory (a throttle then holds per process, not per cluster) and `health()` reports
+ * Cluster-wide throttles, probe gates, API quotas and wake-ups through Redis. While Redis is unreachable every operation falls
+ * back to this process's own memory (a throttle or quota then holds per process, not per cluster) and `health()` reports
  * it; nothing waits on Redis, because nothing Hookyard has accepted depends on it.
  */
 export class RedisCoordination implements Coordination {
@@ -68,6 +87,7 @@ export class RedisCoordination implements Coordination {
   readonly throttle: Throttle;
   readonly probes: ProbeGate;
   readonly signal: WorkSignal;
+  readonly rateLimiter: RateLimiter;
 
   private readonly client: ScriptedRedis;
   private readonly subscriber: Redis;
@@ -75,6 +95,7 @@ export class RedisCoordination implements Coordination {
   private readonly logger: Logger;
   private readonly fallbackThrottle = new LocalThrottle();
   private readonly fallbackProbes = new LocalProbeGate();
+  private readonly fallbackRateLimiter = new LocalRateLimiter();
   private readonly listeners = new Listeners();
   private readonly announcer: Coalescer;
   private lastError: string | null = null;
@@ -102,6 +123,7 @@ export class RedisCoordination implements Coordination {
     this.client.defineCommand('hookyardReserve', { numberOfKeys: 2, lua: RESERVE_SCRIPT });
     this.client.defineCommand('hookyardAcquire', { numberOfKeys: 1, lua: ACQUIRE_SCRIPT });
     this.client.defineCommand('hookyardRelease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
+    this.client.defineCommand('hookyardTake', { numberOfKeys: 1, lua: TAKE_SCRIPT });
     // A subscribed connection cannot run other commands; its own reconnects re-subscribe automatically.
     this.subscriber = new Redis(options.url, { ...clientOptions, enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined });
     for (const connection of [this.client, this.subscriber]) {
@@ -125,6 +147,22 @@ export class RedisCoordination implements Coordination {
         } catch (error) {
           this.markDown(error as Error);
           return this.fallbackThrottle.reserve(key, ratePerSecond, now, ticket);
+        }
+      },
+    };
+    this.rateLimiter = {
+      take: async (key, policy, now) => {
+        try {
+          const [allowed, remaining, resetMs, retryAfterMs] = await this.client.hookyardTake(this.key(`quota:${key}`), policy.windowSeconds * 1000, policy.limit);
+          return {
+            allowed: allowed === 1,
+            remaining,
+            resetSeconds: Math.ceil(resetMs / 1000),
+            retryAfterSeconds: allowed === 1 ? 0 : Math.max(1, Math.ceil(retryAfterMs / 1000)),
+          };
+        } catch (error) {
+          this.markDown(error as Error);
+          return this.fallbackRateLimiter.take(key, policy, now);
         }
       },
     };

@@ -104,6 +104,19 @@ describe('cluster on PostgreSQL + Redis', { skip: await skipUnlessCluster() }, (
     assert.ok(times.at(-1)! - times[0]! >= 3000, 'forty deliveries at 10/s take close to four seconds');
   });
 
+  it('holds an API key to one quota across all processes', async () => {
+    const limit = 10;
+    const nodes = await cluster.start(3, { HOOKYARD_API_RATE_LIMIT: String(limit) });
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // the quota spent by start-up checks is back
+    const started = Date.now();
+    const answers = await Promise.all(Array.from({ length: 60 }, (_, i) => nodes[i % 3]!.fetch('GET', '/api/v1/app')));
+    const refilled = Math.floor(((Date.now() - started) * limit) / 1000) + 1;
+    const allowed = answers.filter((answer) => answer.status === 200).length;
+    // Three per-process quotas would let about 30 through.
+    assert.ok(allowed <= limit + refilled, `${allowed} of 60 allowed at ${limit}/s`);
+    assert.ok(answers.every((answer) => answer.status === 200 || answer.status === 429));
+  });
+
   it('lets several processes run `hookyard migrate` at once', async () => {
     const results = await Promise.all([1, 2, 3].map(() => runHookyardCommand({ ...cluster.shared, HOOKYARD_LOG_LEVEL: 'error' }, ['migrate'])));
     for (const result of results) assert.equal(result.code, 0, result.output);

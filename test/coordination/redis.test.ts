@@ -51,6 +51,19 @@ describe('Redis coordination', { skip: await skipUnlessCluster() }, () => {
     assert.ok((await nodes[2]!.throttle.reserve('ep_ticket', 5, Date.now(), 'dlv_2')) > 0, 'and only once');
   });
 
+  it('shares one API quota between processes', async () => {
+    const policy = { limit: 10, windowSeconds: 60 };
+    const decisions = [];
+    // Round-robin over the three nodes: per-process quotas would allow 30.
+    for (let i = 0; i < 30; i++) decisions.push(await nodes[i % 3]!.rateLimiter.take('key_shared', policy, Date.now()));
+    assert.equal(decisions.filter((decision) => decision.allowed).length, 10);
+    assert.deepEqual(decisions.slice(0, 10).map((decision) => decision.remaining), [9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
+    const refused = decisions.at(-1)!;
+    assert.equal(refused.allowed, false);
+    assert.ok(refused.retryAfterSeconds >= 1 && refused.retryAfterSeconds <= 6, `retry after ${refused.retryAfterSeconds} s`);
+    assert.equal((await nodes[0]!.rateLimiter.take('key_other', policy, Date.now())).allowed, true, 'keys are apart');
+  });
+
   it('grants a half-open probe to one process at a time', async () => {
     const now = Date.now();
     const answers = await Promise.all(nodes.map((node) => node.probes.acquire('ep_probe', 5000, now)));

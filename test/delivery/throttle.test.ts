@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LocalThrottle } from '../../src/coordination/local.js';
+import { LocalRateLimiter, LocalThrottle } from '../../src/coordination/local.js';
 
 const T = 1_000_000;
 let tickets = 0;
@@ -34,5 +34,27 @@ describe('local throttle', () => {
     assert.equal(await throttle.reserve('ep', 1, T + 1000, 'dlv_b'), 0, 'dlv_b returns at its slot and sends');
     assert.equal(await throttle.reserve('ep', 1, T + 1000, 'dlv_b'), 2000, 'a slot is redeemed once');
     assert.equal(await throttle.reserve('ep', 1, T + 5000, 'dlv_c'), 0, 'long after its slot, dlv_c books afresh (the endpoint is idle by then)');
+  });
+});
+
+describe('API quota (GCRA)', () => {
+  const policy = { limit: 4, windowSeconds: 2 };
+
+  it('allows the whole quota at once, then one request per interval', async () => {
+    const limiter = new LocalRateLimiter();
+    const first = await limiter.take('k', policy, T);
+    assert.deepEqual(first, { allowed: true, remaining: 3, resetSeconds: 1, retryAfterSeconds: 0 });
+    for (const remaining of [2, 1, 0]) assert.equal((await limiter.take('k', policy, T)).remaining, remaining);
+    const refused = await limiter.take('k', policy, T);
+    assert.deepEqual(refused, { allowed: false, remaining: 0, resetSeconds: 2, retryAfterSeconds: 1 });
+    assert.equal((await limiter.take('k', policy, T + 499)).allowed, false, 'one interval is 500 ms');
+    assert.equal((await limiter.take('k', policy, T + 500)).allowed, true);
+    assert.equal((await limiter.take('other', policy, T)).allowed, true, 'keys are apart');
+  });
+
+  it('refills to the full quota after one window of quiet', async () => {
+    const limiter = new LocalRateLimiter();
+    for (let i = 0; i < 4; i++) await limiter.take('k', policy, T);
+    assert.equal((await limiter.take('k', policy, T + 2000)).remaining, 3);
   });
 });
