@@ -220,13 +220,19 @@ export interface AttemptFilter extends TimeRange {
 
 export type BackgroundTaskStatus = 'running' | 'finished' | 'failed';
 
+/**
+ * Long operations run in the background: `endpoint.recover` re-queues an endpoint's failed deliveries in a time
+ * range; `source.replay` replays a source's inbound events matching a filter (appId holds the source id).
+ */
 export interface BackgroundTask {
   id: string;
-  kind: 'endpoint.recover';
+  kind: 'endpoint.recover' | 'source.replay';
   status: BackgroundTaskStatus;
   appId: string;
-  endpointId: string;
-  params: { since: string; until: string | null };
+  /** Null for source tasks. */
+  endpointId: string | null;
+  params: { since: string | null; until: string | null; states?: InboundEventState[] | null; eventTypes?: string[] | null };
+  /** How many deliveries (recover) or events (replay) were re-queued. */
   result: { requeued: number } | null;
   createdAt: Date;
   updatedAt: Date;
@@ -353,6 +359,184 @@ export interface SettingsStore {
   putSettingIfAbsent(name: string, value: string): Promise<string>;
 }
 
+/* ------------------------------------------------------------------------------------------------------------ */
+/* Inbound: sources that receive providers' webhooks, and the events they receive.                             */
+/* ------------------------------------------------------------------------------------------------------------ */
+
+/** How a source recognises a request it has already received. */
+export interface SourceDedup {
+  /** How long an event id (or body hash) is remembered; 0 turns deduplication off. */
+  windowSeconds: number;
+  /** Where the event id is when the provider's scheme has none: a dotted path into a JSON body (`data.id`)… */
+  jsonPath: string | null;
+  /** …or a request header (lower-case name). Tried after the scheme's own id, before the body hash. */
+  header: string | null;
+}
+
+/** What the provider is answered after its request is stored. */
+export interface SourceResponse {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+export interface Source {
+  id: string;
+  uid: string | null;
+  name: string;
+  /** Verification scheme (`stripe`, `github`, `hmac`, `generic-webhook`, …). */
+  type: string;
+  /** The scheme's settings, secrets included (decrypted); the API never echoes the secret fields. */
+  config: Record<string, unknown>;
+  /** The current token of the ingest URL (decrypted). */
+  token: string;
+  dedup: SourceDedup;
+  /** JSON Schemas by event type: payloads of those types that do not match are quarantined. */
+  schemas: Record<string, unknown> | null;
+  /** Null: the default answer. */
+  response: SourceResponse | null;
+  metadata: Metadata;
+  createdAt: Date;
+  updatedAt: Date;
+  version: number;
+}
+
+export interface SourceInput {
+  uid: string | null;
+  name: string;
+  type: string;
+  config: Record<string, unknown>;
+  dedup: SourceDedup;
+  schemas: Record<string, unknown> | null;
+  response: SourceResponse | null;
+  metadata: Metadata;
+}
+
+export interface SourceStore {
+  /** The token is stored encrypted, and hashed for lookup; the config is stored encrypted. */
+  createSource(input: SourceInput & { token: string }): Promise<Outcome<Source>>;
+  /** By id or uid. */
+  getSource(idOrUid: string): Promise<Source | undefined>;
+  listSources(query: PageQuery): Promise<Page<Source>>;
+  updateSource(id: string, input: SourceInput, expectedVersion?: number): Promise<Outcome<Source>>;
+  /** Deletes the source and its destinations (their queued deliveries are canceled when claimed). */
+  deleteSource(id: string, expectedVersion?: number): Promise<Outcome<void>>;
+  /**
+   * New current token; the previous one keeps being accepted until `previousExpiresAt` (a time already past ends it
+   * at once). Only the token just replaced has a grace period: one rotated out earlier stops being accepted.
+   */
+  rotateSourceToken(id: string, newToken: string, previousExpiresAt: Date): Promise<Outcome<Source>>;
+  /** The live source whose current token, or previous token within its grace period, this is. */
+  findSourceByToken(token: string): Promise<Source | undefined>;
+}
+
+export const InboundEventStates = ['received', 'processed', 'failed', 'duplicate', 'quarantined', 'rejected'] as const;
+/**
+ * `received`: stored, being forwarded. `processed`: every destination took it (or there were none). `failed`: a
+ * destination's delivery ran out of attempts or was canceled (`stateReason` says how many of how many). `duplicate`:
+ * seen before within the dedup window, not forwarded (its body is kept for inspection).
+ * `quarantined`: failed its event type's JSON Schema, held until released. `rejected`: failed verification; only
+ * its headers and the reason are kept.
+ */
+export type InboundEventState = (typeof InboundEventStates)[number];
+
+/** The request as the provider sent it. Credentials of the source's own scheme (basic auth, API key) are redacted. */
+export interface InboundRequestInfo {
+  method: string;
+  path: string;
+  /** The query string without `?`, or empty. */
+  query: string;
+  /** Lower-case names. */
+  headers: Record<string, string>;
+  contentType: string | null;
+  bodySize: number;
+  /** Hex SHA-256 of the body. */
+  bodySha256: string;
+}
+
+export interface ValidationProblem {
+  /** JSON pointer into the payload. */
+  path: string;
+  message: string;
+}
+
+export interface InboundEvent {
+  id: string;
+  sourceId: string;
+  state: InboundEventState;
+  /** Why the event is in its state, for the states that have a why (failed verification, duplicate of…, …). */
+  stateReason: string | null;
+  eventType: string | null;
+  /** The provider's own event id, when its scheme or the source's dedup settings give one. */
+  providerEventId: string | null;
+  /** The event first received with the same dedup key, for duplicates. */
+  duplicateOf: string | null;
+  /** The message that forwards it to the destinations, once it is forwarded. */
+  msgId: string | null;
+  validationErrors: ValidationProblem[] | null;
+  request: InboundRequestInfo;
+  /** Null in lists, once pruned, and for rejected requests (whose bodies are never stored). */
+  body: Buffer | null;
+  /** Times it was replayed or released. */
+  replays: number;
+  receivedAt: Date;
+  updatedAt: Date;
+}
+
+export interface ReceivedEventInput {
+  sourceId: string;
+  request: InboundRequestInfo;
+  body: Buffer;
+  eventType: string | null;
+  providerEventId: string | null;
+  /** `id:<provider id>` or `sha256:<body hash>`; null when the source does not deduplicate. */
+  dedupKey: string | null;
+  dedupWindowMs: number;
+  /** Schema violations: the event is quarantined instead of forwarded. Null or empty: none. */
+  validationErrors: ValidationProblem[] | null;
+  /** When the body may be pruned. */
+  bodyRetentionDays: number;
+}
+
+export type ReceiveOutcome = 'accepted' | 'duplicate' | 'quarantined';
+
+export interface InboundEventFilter extends TimeRange {
+  states?: InboundEventState[] | null;
+  eventTypes?: string[] | null;
+}
+
+export interface RejectedRequestInput {
+  sourceId: string;
+  request: InboundRequestInfo;
+  reason: string;
+}
+
+export interface InboundEventStore {
+  /**
+   * Stores a verified request, in one transaction with everything that follows from it: its dedup record, and
+   * unless it is a duplicate or quarantined, a message (app id = source id, event id = the inbound event's id) with
+   * one pending delivery per destination the router picks. With no destination the event is `processed` at once.
+   * Of concurrent receives with one dedup key, in this process or others sharing the database, exactly one is
+   * accepted. The event settles (`processed` or `failed`) when the results of its deliveries are recorded with
+   * `inboundEventId` set.
+   */
+  receiveInboundEvent(input: ReceivedEventInput, router: MessageRouter): Promise<{ event: InboundEvent; outcome: ReceiveOutcome }>;
+  /** Records a request that failed verification: headers and reason, never the body. */
+  recordRejectedRequest(input: RejectedRequestInput): Promise<InboundEvent>;
+  /** With its body. */
+  getInboundEvent(sourceId: string, eventId: string): Promise<InboundEvent | undefined>;
+  /** Newest first by default; without bodies. */
+  listInboundEvents(sourceId: string, query: PageQuery, filter: InboundEventFilter): Promise<Page<InboundEvent>>;
+  /**
+   * Forwards the event again: every current destination gets a delivery due now (manual trigger), existing ones
+   * are reset; the event is `received` again. Conflict for duplicates, rejected and quarantined events, and for
+   * events whose body was pruned.
+   */
+  replayInboundEvent(sourceId: string, eventId: string, router: MessageRouter): Promise<Outcome<InboundEvent>>;
+  /** Forwards a quarantined event (the caller has re-validated it or chosen to force it). Conflict otherwise. */
+  releaseInboundEvent(sourceId: string, eventId: string, router: MessageRouter): Promise<Outcome<InboundEvent>>;
+}
+
 /**
  * The store could not be reached (connection refused or lost, server restarting). Nothing was committed that the
  * caller was told about; the API answers 503 so that clients retry, and workers try again on their next round.
@@ -379,7 +563,9 @@ export interface Store
     TokenStore,
     IdempotencyStore,
     SettingsStore,
-    DeliveryQueueStore {
+    DeliveryQueueStore,
+    SourceStore,
+    InboundEventStore {
   readonly kind: 'sqlite' | 'postgres';
   /** Applies pending migrations; safe to call from several processes at once. */
   migrate(): Promise<void>;
@@ -406,12 +592,22 @@ export interface DeliveryLease {
   until: Date;
 }
 
+/** What a message that forwards an inbound event sends instead of a JSON payload: the original body and headers. */
+export interface ForwardedRequest {
+  eventId: string;
+  /** Null once pruned: the delivery is then canceled, like a message whose payload is gone. */
+  body: Buffer | null;
+  contentType: string | null;
+  /** Every header the provider sent (credentials redacted); the engine picks which ones to pass on. */
+  headers: Record<string, string>;
+}
+
 /** Everything a worker needs to send one claimed delivery, read right after the claim. */
 export interface ClaimedDelivery {
   delivery: Delivery;
   lease: DeliveryLease;
   /** Null when the message row is gone. */
-  message: Pick<Message, 'id' | 'eventType' | 'channels' | 'payload' | 'createdAt'> | null;
+  message: (Pick<Message, 'id' | 'eventType' | 'channels' | 'payload' | 'createdAt'> & { inbound: ForwardedRequest | null }) | null;
   /** Null once the endpoint is deleted; secrets are decrypted and only those still valid for signing. */
   endpoint: Endpoint | null;
   /** The application's throttle, for endpoints without their own. */
@@ -451,6 +647,8 @@ export interface DeliveryResult {
   /** The attempt made, if a request was tried (also when refused at send time); it counts towards endpoint health. */
   attempt: Attempt | null;
   disposition: DeliveryDisposition;
+  /** Set when the delivery forwards an inbound event: a final disposition may settle the event's state. */
+  inboundEventId?: string | null;
 }
 
 export interface RecordedResults {

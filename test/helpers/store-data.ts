@@ -1,7 +1,19 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { newId } from '../../src/core/ids.js';
-import { DeliveryStatus, TriggerType, type Attempt, type Delivery, type Endpoint, type EndpointInput, type MessageInput, type Store } from '../../src/store/port.js';
+import {
+  DeliveryStatus,
+  TriggerType,
+  type Attempt,
+  type Delivery,
+  type Endpoint,
+  type EndpointInput,
+  type MessageInput,
+  type ReceivedEventInput,
+  type Source,
+  type SourceInput,
+  type Store,
+} from '../../src/store/port.js';
 import { insertAttempt } from '../../src/store/sql/attempts.js';
 import type { OpenedStore } from './stores.js';
 
@@ -95,4 +107,50 @@ export async function setDeliveryState(
       .executeTakeFirst();
     assert.equal(result.numUpdatedRows, 1n);
   });
+}
+
+export function sourceInput(overrides: Partial<SourceInput & { token: string }> = {}): SourceInput & { token: string } {
+  return {
+    uid: null,
+    name: 'Stripe',
+    type: 'stripe',
+    config: { secret: `whsec_${randomBytes(24).toString('base64')}`, toleranceSeconds: 300 },
+    dedup: { windowSeconds: 86_400, jsonPath: null, header: null },
+    schemas: null,
+    response: null,
+    metadata: {},
+    token: randomBytes(24).toString('base64url'),
+    ...overrides,
+  };
+}
+
+export async function createSource(store: Store, overrides: Partial<SourceInput & { token: string }> = {}): Promise<Source> {
+  const created = await store.createSource(sourceInput(overrides));
+  assert.ok(created.ok, JSON.stringify(created));
+  return created.value;
+}
+
+/** A verified request to a source, as the receiving route hands it to the store. */
+export function receivedInput(sourceId: string, overrides: Partial<ReceivedEventInput> = {}): ReceivedEventInput {
+  const body = overrides.body ?? Buffer.from('{"id":"evt_1","type":"invoice.paid"}');
+  return {
+    sourceId,
+    request: {
+      method: 'POST',
+      path: '/in/token',
+      query: '',
+      headers: { 'content-type': 'application/json' },
+      contentType: 'application/json',
+      bodySize: body.length,
+      bodySha256: createHash('sha256').update(body).digest('hex'),
+    },
+    body,
+    eventType: 'invoice.paid',
+    providerEventId: null,
+    dedupKey: null,
+    dedupWindowMs: 0,
+    validationErrors: null,
+    bodyRetentionDays: 30,
+    ...overrides,
+  };
 }

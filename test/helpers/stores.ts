@@ -15,6 +15,8 @@ export interface OpenedStore {
   store: Store;
   /** The adapter underneath, for the few suites that must set up state no public operation writes yet. */
   engine: SqlEngine;
+  /** Closes the store and opens a new one on the same data, as a restarted process would; use the returned one. */
+  reopen(): Promise<OpenedStore>;
   close(): Promise<void>;
 }
 
@@ -27,22 +29,35 @@ export interface StoreFixture {
 
 export const testSecretBox = new SecretBox(randomBytes(32).toString('base64'));
 
+/** A store over an engine; `drop` removes the data once the last store on it is closed. */
+async function openOn(createEngine: () => SqlEngine, now: () => number, drop: () => Promise<void>): Promise<OpenedStore> {
+  const engine = createEngine();
+  const store = createSqlStore({ engine, secretBox: testSecretBox, now });
+  await store.migrate();
+  return {
+    store,
+    engine,
+    async reopen() {
+      await store.close();
+      return openOn(createEngine, now, drop);
+    },
+    async close() {
+      await store.close();
+      await drop();
+    },
+  };
+}
+
 export const sqliteFixture: StoreFixture = {
   name: 'sqlite',
   skip: async () => false,
   async open(options = {}) {
     const dataDir = await mkdtemp(join(tmpdir(), 'hookyard-store-'));
-    const engine = new SqliteEngine({ path: sqliteFilePath(dataDir), synchronous: 'normal' });
-    const store = createSqlStore({ engine, secretBox: testSecretBox, now: options.now ?? Date.now });
-    await store.migrate();
-    return {
-      store,
-      engine,
-      async close() {
-        await store.close();
-        await rm(dataDir, { recursive: true, force: true });
-      },
-    };
+    return openOn(
+      () => new SqliteEngine({ path: sqliteFilePath(dataDir), synchronous: 'normal' }),
+      options.now ?? Date.now,
+      () => rm(dataDir, { recursive: true, force: true }),
+    );
   },
 };
 
@@ -51,17 +66,7 @@ export const postgresFixture: StoreFixture = {
   skip: skipUnlessPostgres,
   async open(options = {}) {
     const database = await createTestDatabase();
-    const engine = new PostgresEngine({ connectionString: database.url });
-    const store = createSqlStore({ engine, secretBox: testSecretBox, now: options.now ?? Date.now });
-    await store.migrate();
-    return {
-      store,
-      engine,
-      async close() {
-        await store.close();
-        await database.drop();
-      },
-    };
+    return openOn(() => new PostgresEngine({ connectionString: database.url }), options.now ?? Date.now, database.drop);
   },
 };
 

@@ -138,6 +138,26 @@ await describeStoreContract('delivery control store', (open) => {
     assert.equal(await store.getBackgroundTask('qtask_missing'), undefined);
   });
 
+  it('stores a task that concerns no endpoint, with its filter, as it was given', async () => {
+    const { store } = opened;
+    const sourceId = 'src_2vWJmHXbxvOsSl8gi0nbeyU1kSY';
+    const task = await store.createBackgroundTask({
+      kind: 'source.replay',
+      appId: sourceId,
+      endpointId: null,
+      params: { since: null, until: '2025-02-01T00:00:00.000Z', states: ['failed', 'processed'], eventTypes: ['invoice.paid'] },
+    });
+    assert.equal(task.endpointId, null);
+    const read = await store.getBackgroundTask(task.id);
+    assert.deepEqual(read, task);
+    assert.equal(read?.kind, 'source.replay');
+    assert.equal(read?.endpointId, null);
+    assert.deepEqual(read?.params, { since: null, until: '2025-02-01T00:00:00.000Z', states: ['failed', 'processed'], eventTypes: ['invoice.paid'] });
+    await store.finishBackgroundTask(task.id, 'failed', null);
+    assert.equal((await store.getBackgroundTask(task.id))?.endpointId, null);
+    assert.equal((await store.getBackgroundTask(task.id))?.status, 'failed');
+  });
+
   it("requeues only the endpoint's failed deliveries created in the range", async () => {
     const { store } = opened;
     const appId = await createApp(store);

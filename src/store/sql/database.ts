@@ -17,6 +17,9 @@ export interface Database {
   settings: SettingRow;
   endpoint_health: EndpointHealthRow;
   operational_events: OperationalEventRow;
+  sources: SourceRow;
+  inbound_events: InboundEventRow;
+  inbound_dedup: InboundDedupRow;
 }
 
 export interface ApplicationRow {
@@ -74,6 +77,8 @@ export interface MessageRow {
   payload: string | null;
   created_at: number;
   payload_expires_at: number;
+  /** The inbound event the message forwards, null for messages posted through the API; added by 0003_inbound. */
+  source_event_id?: string | null;
 }
 
 export interface DeliveryRow {
@@ -113,6 +118,7 @@ export interface BackgroundTaskRow {
   kind: string;
   status: string;
   app_id: string;
+  /** Empty for tasks that concern no endpoint (source.replay): the column predates them and is NOT NULL. */
   endpoint_id: string;
   params: string;
   result: string | null;
@@ -166,4 +172,58 @@ export interface OperationalEventRow {
   app_id: string;
   payload: string;
   created_at: number;
+}
+
+export interface SourceRow {
+  id: string;
+  uid: string | null;
+  name: string;
+  type: string;
+  /** The config as JSON, sealed by the secret box. */
+  config_sealed: string;
+  token_sealed: string;
+  token_hash: string;
+  previous_token_hash: string | null;
+  previous_token_expires_at: number | null;
+  dedup: string;
+  schemas: string | null;
+  response: string | null;
+  metadata: string;
+  created_at: number;
+  updated_at: number;
+  version: number;
+  deleted_at: number | null;
+}
+
+export interface InboundEventRow {
+  id: string;
+  source_id: string;
+  state: string;
+  state_reason: string | null;
+  event_type: string | null;
+  provider_event_id: string | null;
+  dedup_key: string | null;
+  duplicate_of: string | null;
+  msg_id: string | null;
+  validation_errors: string | null;
+  method: string;
+  path: string;
+  query: string;
+  headers: string;
+  content_type: string | null;
+  body_size: number;
+  body_sha256: string;
+  body: Buffer | null;
+  body_expires_at: number | null;
+  replays: number;
+  received_at: number;
+  updated_at: number;
+}
+
+export interface InboundDedupRow {
+  source_id: string;
+  dedup_key: string;
+  /** The event first received with this key while the row is unexpired. */
+  event_id: string;
+  expires_at: number;
 }

@@ -5,13 +5,16 @@ import { notFound, ok, type SqlContext } from './context.js';
 import type { BackgroundTaskRow, DeliveryRow } from './database.js';
 import { toDelivery } from './messages.js';
 
+/** What the NOT NULL endpoint_id column holds for tasks that concern no endpoint; no endpoint id is empty. */
+const NO_ENDPOINT = '';
+
 function toBackgroundTask(row: BackgroundTaskRow): BackgroundTask {
   return {
     id: row.id,
     kind: row.kind as BackgroundTask['kind'],
     status: row.status as BackgroundTask['status'],
     appId: row.app_id,
-    endpointId: row.endpoint_id,
+    endpointId: row.endpoint_id === NO_ENDPOINT ? null : row.endpoint_id,
     params: fromJson(row.params),
     result: fromOptionalJson(row.result),
     createdAt: toDate(row.created_at),
@@ -23,7 +26,7 @@ function toBackgroundTask(row: BackgroundTaskRow): BackgroundTask {
  * A delivery put back in the queue to be tried now, as a fresh manual run: any worker's lease on it is void, and
  * a cancellation no longer applies (the engine cancels it again if the endpoint still cannot take it).
  */
-function requeued(time: number) {
+export function requeued(time: number) {
   return {
     status: DeliveryStatus.pending,
     attempt_count: 0,
@@ -78,7 +81,7 @@ export function deliveryControlStore({ engine, now }: SqlContext): DeliveryContr
           kind: task.kind,
           status: 'running',
           app_id: task.appId,
-          endpoint_id: task.endpointId,
+          endpoint_id: task.endpointId ?? NO_ENDPOINT,
           params: toJson(task.params),
           result: null,
           created_at: time,

@@ -4,6 +4,7 @@ import {
   type ClaimedDelivery,
   type DeliveryDisposition,
   type DeliveryQueueStore,
+  type DeliveryResult,
   type EndpointHealth,
   type OperationalEvent,
 } from '../port.js';
@@ -14,7 +15,16 @@ import type { DeliveryRow, EndpointHealthRow, EndpointRow } from './database.js'
 import type { Executor } from './engine.js';
 import { insertAttempt } from './attempts.js';
 import { toEndpoint } from './endpoints.js';
+import { lockInboundEvents, settleInboundEvents } from './inbound-events.js';
 import { toDelivery } from './messages.js';
+
+/** Dispositions after which a delivery owes no more attempts. */
+const FINAL_DISPOSITIONS: ReadonlySet<DeliveryDisposition['kind']> = new Set(['success', 'failed', 'canceled']);
+
+/** The inbound event a result may settle: that of a forwarding delivery that has just ended. */
+function settledEvent(result: DeliveryResult): string | null {
+  return result.inboundEventId && FINAL_DISPOSITIONS.has(result.disposition.kind) ? result.inboundEventId : null;
+}
 
 /** Bound on one claim, so that a claim transaction (and its `in (…)` list) stays short whatever the caller asks. */
 const MAX_CLAIM = 500;
@@ -78,6 +88,7 @@ async function loadClaimed(db: Executor, ids: string[], box: SecretBox, time: nu
   return db
     .selectFrom('deliveries')
     .leftJoin('messages', 'messages.id', 'deliveries.msg_id')
+    .leftJoin('inbound_events', 'inbound_events.id', 'messages.source_event_id')
     .leftJoin('endpoints', (join) => join.onRef('endpoints.id', '=', 'deliveries.endpoint_id').on('endpoints.deleted_at', 'is', null))
     .leftJoin('applications', 'applications.id', 'deliveries.app_id')
     .leftJoin('endpoint_health', 'endpoint_health.endpoint_id', 'deliveries.endpoint_id')
@@ -88,6 +99,10 @@ async function loadClaimed(db: Executor, ids: string[], box: SecretBox, time: nu
       'messages.channels as m_channels',
       'messages.payload as m_payload',
       'messages.created_at as m_created_at',
+      'inbound_events.id as i_id',
+      'inbound_events.body as i_body',
+      'inbound_events.content_type as i_content_type',
+      'inbound_events.headers as i_headers',
       'endpoints.id as e_id',
       'endpoints.app_id as e_app_id',
       'endpoints.uid as e_uid',
@@ -150,6 +165,10 @@ async function loadClaimed(db: Executor, ids: string[], box: SecretBox, time: nu
                   channels: fromOptionalJson(row.m_channels),
                   payload: row.m_payload,
                   createdAt: toDate(row.m_created_at!),
+                  inbound:
+                    row.i_id === null
+                      ? null
+                      : { eventId: row.i_id, body: row.i_body, contentType: row.i_content_type, headers: fromJson(row.i_headers!) },
                 },
           endpoint: endpointRow && toEndpoint(endpointRow, box, time),
           appThrottleRate: row.a_throttle_rate,
@@ -207,8 +226,11 @@ export function deliveryQueueStore({ engine, secretBox, now }: SqlContext): Deli
 
     async recordDeliveryResults(results) {
       if (results.length === 0) return { recorded: [], health: [] };
+      // Only deliveries that forward inbound events can settle one; outbound batches skip both statements for it.
+      const settling = new Set(results.map(settledEvent).filter((id) => id !== null));
       return engine.write(async (tx) => {
         const time = now();
+        await lockInboundEvents(tx, engine.dialect, [...settling]);
         const recorded: boolean[] = [];
         const touched = new Set<string>();
         for (const result of results) {
@@ -231,6 +253,9 @@ export function deliveryQueueStore({ engine, secretBox, now }: SqlContext): Deli
             touched.add(attempt.endpointId);
           }
         }
+        // A late result changed nothing, so it settles nothing either.
+        const settled = new Set(results.map((result, index) => (recorded[index] ? settledEvent(result) : null)).filter((id) => id !== null));
+        if (settled.size > 0) await settleInboundEvents(tx, [...settled], time);
         const healthRows =
           touched.size === 0 ? [] : await tx.selectFrom('endpoint_health').selectAll().where('endpoint_id', 'in', [...touched]).execute();
         return { recorded, health: healthRows.map((row) => toHealth(row.endpoint_id, row)) };

@@ -1,5 +1,6 @@
 import type { Expression, ExpressionBuilder, SqlBool } from 'kysely';
 import { newId } from '../../core/ids.js';
+import type { SecretBox } from '../../core/secret-box.js';
 import {
   DeliveryStatus,
   TriggerType,
@@ -7,6 +8,7 @@ import {
   type Delivery,
   type Message,
   type MessageFilter,
+  type MessageRouter,
   type MessageStore,
   type Outcome,
 } from '../port.js';
@@ -18,7 +20,7 @@ import type { Executor } from './engine.js';
 import { channelIncludes, createdBetween, hasItems } from './filters.js';
 import { paginate, toPage } from './pagination.js';
 
-const DAY_MS = 86_400_000;
+export const DAY_MS = 86_400_000;
 
 /**
  * Multi-row inserts are split so that an application with thousands of endpoints stays under the bound-parameter
@@ -102,10 +104,67 @@ function toAliasedDelivery(row: AliasedDelivery): Delivery {
   });
 }
 
-async function insertDeliveries(tx: Executor, rows: DeliveryRow[]): Promise<void> {
-  for (let start = 0; start < rows.length; start += DELIVERY_INSERT_CHUNK) {
-    await tx.insertInto('deliveries').values(rows.slice(start, start + DELIVERY_INSERT_CHUNK)).execute();
+export interface QueueDeliveries {
+  time: number;
+  firstAttemptAt: number;
+  triggerType: TriggerType;
+  /** Restricts routing to one endpoint (send-example). */
+  onlyEndpointId?: string;
+  /**
+   * Columns set on a delivery the message already has to a picked endpoint (a replay); without them the message
+   * must have none, as a new message has none.
+   */
+  resetExisting?: Partial<DeliveryRow>;
+}
+
+/**
+ * Routes a message over its application's live endpoints and queues one delivery per endpoint the router picks.
+ * Endpoints are handed over in id order, as domain objects with the secrets valid at `time`.
+ */
+export async function queueDeliveries(
+  tx: Executor,
+  secretBox: SecretBox,
+  message: Message,
+  router: MessageRouter,
+  options: QueueDeliveries,
+): Promise<Delivery[]> {
+  const { time, resetExisting } = options;
+  let candidates = tx.selectFrom('endpoints').selectAll().where('app_id', '=', message.appId).where('deleted_at', 'is', null);
+  if (options.onlyEndpointId !== undefined) candidates = candidates.where('id', '=', options.onlyEndpointId);
+  const endpointRows = await candidates.orderBy('id').execute();
+  const routed = router(
+    message,
+    endpointRows.map((endpointRow) => toEndpoint(endpointRow, secretBox, time)),
+  );
+  const rows: DeliveryRow[] = routed.map((endpoint) => ({
+    id: newId('delivery', time),
+    app_id: message.appId,
+    msg_id: message.id,
+    endpoint_id: endpoint.id,
+    status: DeliveryStatus.pending,
+    attempt_count: 0,
+    next_attempt_at: options.firstAttemptAt,
+    lease_owner: null,
+    lease_until: null,
+    trigger_type: options.triggerType,
+    created_at: time,
+    updated_at: time,
+  }));
+  if (resetExisting === undefined) {
+    for (let start = 0; start < rows.length; start += DELIVERY_INSERT_CHUNK) {
+      await tx.insertInto('deliveries').values(rows.slice(start, start + DELIVERY_INSERT_CHUNK)).execute();
+    }
+    return rows.map(toDelivery);
   }
+  const stored: DeliveryRow[] = [];
+  for (let start = 0; start < rows.length; start += DELIVERY_INSERT_CHUNK) {
+    const chunk = tx
+      .insertInto('deliveries')
+      .values(rows.slice(start, start + DELIVERY_INSERT_CHUNK))
+      .onConflict((oc) => oc.columns(['msg_id', 'endpoint_id']).doUpdateSet(resetExisting));
+    stored.push(...(await chunk.returningAll().execute()));
+  }
+  return stored.map(toDelivery);
 }
 
 export function messageStore({ engine, secretBox, now }: SqlContext): MessageStore {
@@ -131,34 +190,14 @@ export function messageStore({ engine, secretBox, now }: SqlContext): MessageSto
           throw error;
         }
         const message = toMessage(row);
-
-        let candidates = tx.selectFrom('endpoints').selectAll().where('app_id', '=', appId).where('deleted_at', 'is', null);
-        if (options.onlyEndpointId !== undefined) candidates = candidates.where('id', '=', options.onlyEndpointId);
-        const endpointRows = await candidates.orderBy('id').execute();
-        const routed = router(
-          message,
-          endpointRows.map((endpointRow) => toEndpoint(endpointRow, secretBox, time)),
-        );
-
-        // A manual send (send-example) is recorded as such, like a resend.
-        const triggerType = options.onlyEndpointId === undefined ? TriggerType.scheduled : TriggerType.manual;
-        const firstAttemptAt = input.deliverAt?.getTime() ?? time;
-        const deliveryRows: DeliveryRow[] = routed.map((endpoint) => ({
-          id: newId('delivery', time),
-          app_id: appId,
-          msg_id: message.id,
-          endpoint_id: endpoint.id,
-          status: DeliveryStatus.pending,
-          attempt_count: 0,
-          next_attempt_at: firstAttemptAt,
-          lease_owner: null,
-          lease_until: null,
-          trigger_type: triggerType,
-          created_at: time,
-          updated_at: time,
-        }));
-        await insertDeliveries(tx, deliveryRows);
-        return ok({ message, deliveries: deliveryRows.map(toDelivery) });
+        const deliveries = await queueDeliveries(tx, secretBox, message, router, {
+          time,
+          firstAttemptAt: input.deliverAt?.getTime() ?? time,
+          // A manual send (send-example) is recorded as such, like a resend.
+          triggerType: options.onlyEndpointId === undefined ? TriggerType.scheduled : TriggerType.manual,
+          onlyEndpointId: options.onlyEndpointId,
+        });
+        return ok({ message, deliveries });
       });
     },
 

@@ -2,6 +2,7 @@ import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import { migrationContext, type Dialect, type MigrationContext } from './migrations/context.js';
 import * as core from './migrations/0001-core.js';
 import * as delivery from './migrations/0002-delivery.js';
+import * as inbound from './migrations/0003-inbound.js';
 
 /**
  * Versioned migrations shared by both adapters, applied in the order of their names. One file per migration in
@@ -10,6 +11,7 @@ import * as delivery from './migrations/0002-delivery.js';
 const migrations: Record<string, { up(db: Kysely<unknown>, context: MigrationContext): Promise<void> }> = {
   '0001_core': core,
   '0002_delivery': delivery,
+  '0003_inbound': inbound,
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

@@ -7,8 +7,10 @@ import { deliveryQueueStore } from './delivery-queue.js';
 import { endpointStore } from './endpoints.js';
 import { eventTypeStore } from './event-types.js';
 import { idempotencyStore } from './idempotency.js';
+import { inboundEventStore } from './inbound-events.js';
 import { messageStore } from './messages.js';
 import { settingsStore } from './settings.js';
+import { sourceStore } from './sources.js';
 import { tokenStore } from './tokens.js';
 
 /** The Store port over Kysely; each adapter supplies the engine (connections, transactions, dialect quirks). */
@@ -26,6 +28,8 @@ export function createSqlStore(ctx: SqlContext): Store {
     ...idempotencyStore(ctx),
     ...settingsStore(ctx),
     ...deliveryQueueStore(ctx),
+    ...sourceStore(ctx),
+    ...inboundEventStore(ctx),
     migrate: () => engine.migrate(),
     async health() {
       try {
