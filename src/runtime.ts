@@ -8,7 +8,10 @@ import type { Coordination } from './coordination/port.js';
 import { createLogger } from './core/logger.js';
 import { resolveMainKey } from './core/main-key.js';
 import { SecretBox } from './core/secret-box.js';
-import { RecoveryTasks } from './delivery/recovery.js';
+import { BackgroundTasks } from './core/background-tasks.js';
+import { recoverEndpoint } from './delivery/recovery.js';
+import { replayEvents } from './inbound/replay.js';
+import { SourceDirectory } from './inbound/source-directory.js';
 import { DeliveryWorker } from './delivery/worker.js';
 import { openStore, sqliteFilePath } from './store/open-store.js';
 import type { Store } from './store/port.js';
@@ -62,7 +65,12 @@ export async function startHookyard(config: Config, options: StartOptions = {}):
     worker?.wake();
     coordination.signal.announce();
   };
-  const recovery = new RecoveryTasks(store, logger, wakeDelivery);
+  const tasks = new BackgroundTasks(
+    store,
+    { 'endpoint.recover': (task) => recoverEndpoint(store, task), 'source.replay': (task) => replayEvents(store, task) },
+    logger,
+    wakeDelivery,
+  );
 
   const server = await buildServer({
     config,
@@ -72,7 +80,8 @@ export async function startHookyard(config: Config, options: StartOptions = {}):
     now,
     wakeDelivery,
     coordination,
-    startRecovery: (taskId) => recovery.start(taskId),
+    sources: new SourceDirectory(store, now),
+    startTask: (taskId) => tasks.start(taskId),
   });
   const address = await server.listen({ port: config.port, host: config.host });
   worker?.start();
@@ -91,7 +100,7 @@ export async function startHookyard(config: Config, options: StartOptions = {}):
         // Deliveries are stopped and their leases released while the store is still open.
         await Promise.all([server.close(), worker?.stop(config.shutdownGraceMs)]);
         unsubscribe();
-        await recovery.close();
+        await tasks.close();
         await coordination.close();
         await store.close();
       })();

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { TokenAuthenticator, Principal } from '../auth/tokens.js';
 import type { Coordination } from '../coordination/port.js';
+import type { SourceDirectory } from '../inbound/source-directory.js';
 import type { Application, Store } from '../store/port.js';
 import { forbidden, notFound, unauthorized } from './errors.js';
 
@@ -17,8 +18,10 @@ export interface ApiDeps {
   wakeDelivery: () => void;
   /** What the API uses of the shared coordination: how Redis is doing, and request quotas. */
   coordination: Pick<Coordination, 'health' | 'rateLimiter'>;
-  /** Starts an endpoint recovery task in the background. */
-  startRecovery?: (taskId: string) => void;
+  /** Runs a background task (endpoint recovery, inbound replay) just created in the store. */
+  startTask: (taskId: string) => void;
+  /** Finds inbound sources by the token of their ingest URL. */
+  sources: SourceDirectory;
 }
 
 declare module 'fastify' {

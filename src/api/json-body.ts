@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import secureJson from 'secure-json-parse';
 import { ApiError, invalid } from './errors.js';
 
@@ -69,4 +69,12 @@ export function findNulString(value: unknown, path: string[] = []): string[] | n
     }
   }
   return null;
+}
+
+/**
+ * Route hook for operations whose body is optional (the Svix SDKs send none): validates an absent body as `{}`,
+ * since Fastify would otherwise check `undefined` against the body schema and refuse it.
+ */
+export async function absentBodyAsEmpty(request: FastifyRequest): Promise<void> {
+  if (request.body === undefined || request.body === null) request.body = {};
 }

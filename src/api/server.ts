@@ -17,6 +17,10 @@ import { attemptRoutes } from './attempt/routes.js';
 import { eventTypeRoutes } from './event-type/routes.js';
 import { authRoutes } from './auth/routes.js';
 import { healthRoutes } from './health/routes.js';
+import { backgroundTaskRoutes } from './background-task/routes.js';
+import { inboundEventRoutes } from './ingest/event-routes.js';
+import { sourceEndpointScope, sourceRoutes } from './ingest/source-routes.js';
+import { receiveRoutes } from './receive/routes.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -65,7 +69,8 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   registerRateLimit(app, { limiter: deps.coordination.rateLimiter, perCredential: deps.config.apiRateLimit, perAddress: deps.config.publicRateLimit, now: deps.now });
 
   app.addHook('preValidation', async (request) => {
-    if (request.body === undefined || request.body === null) return;
+    // Raw bodies (received webhooks) are stored byte for byte; only parsed JSON is checked for NUL characters.
+    if (request.body === undefined || request.body === null || Buffer.isBuffer(request.body)) return;
     const path = findNulString(request.body);
     if (path) throw new ValidationFailed([{ loc: ['body', ...path], msg: 'NUL characters are not allowed', type: 'value_error.nul' }]);
   });
@@ -117,8 +122,20 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     await v1.register(attemptRoutes(deps));
     await v1.register(eventTypeRoutes(deps));
     await v1.register(authRoutes(deps));
+    await v1.register(backgroundTaskRoutes(deps));
     v1.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   }, { prefix: '/api/v1' });
+
+  if (deps.config.role !== 'worker') {
+    // The Svix Ingest API: sources, their destinations (endpoints owned by the source) and, as an extension, events.
+    await app.register(async (ingest) => {
+      registerIdempotency(ingest, { store: deps.store, now: deps.now });
+      await ingest.register(sourceRoutes(deps));
+      await ingest.register(endpointRoutes(deps, sourceEndpointScope(deps)));
+      await ingest.register(inboundEventRoutes(deps));
+    }, { prefix: '/ingest/api/v1' });
+    await app.register(receiveRoutes(deps));
+  }
 
   return app;
 }

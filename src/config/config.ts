@@ -58,6 +58,8 @@ export interface Config {
   apiRateLimit: number;
   /** Requests per second per client address on unauthenticated routes that take traffic (receiving, token); 0: off. */
   publicRateLimit: number;
+  /** Days a received webhook's body is kept (for forwarding, retries and replay); its metadata is kept longer. */
+  inboundRetentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -223,6 +225,7 @@ const settings: { [K in keyof Config]: Setting<K> } = {
   shutdownGraceMs: { key: 'shutdownGraceMs', env: 'HOOKYARD_SHUTDOWN_GRACE_MS', parse: integer(0, 25_000), fallback: () => 10_000 },
   role: { key: 'role', env: 'HOOKYARD_ROLE', parse: oneOf('api', 'worker', 'all'), fallback: () => 'all' },
   apiRateLimit: { key: 'apiRateLimit', env: 'HOOKYARD_API_RATE_LIMIT', parse: integer(0, 1_000_000), fallback: () => 1000 },
+  inboundRetentionDays: { key: 'inboundRetentionDays', env: 'HOOKYARD_INBOUND_RETENTION_DAYS', parse: integer(1, 3650), fallback: () => 30 },
   publicRateLimit: { key: 'publicRateLimit', env: 'HOOKYARD_PUBLIC_RATE_LIMIT', parse: integer(0, 1_000_000), fallback: () => 500 },
 };
 

@@ -26,7 +26,7 @@ export type SendResult =
 export interface SendRequest {
   url: string;
   headers: Record<string, string>;
-  body: string;
+  body: string | Buffer;
   /** Aborts the attempt (shutdown); it then fails with reason `aborted`. */
   signal?: AbortSignal;
 }

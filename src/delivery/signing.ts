@@ -30,17 +30,18 @@ function keyFor(secret: string): Buffer {
   return key;
 }
 
-export function signatureFor(secret: string, msgId: string, timestampSeconds: number, body: string): string {
+export function signatureFor(secret: string, msgId: string, timestampSeconds: number, body: string | Buffer): string {
   // The spec warns that a `.` in the id would let one signed content pass for another; the timestamp header is an
   // integer of seconds, so a fractional or millisecond value here is a caller bug that receivers would reject.
   if (msgId.includes('.')) throw new Error(`webhook id must not contain "." (got ${JSON.stringify(msgId)})`);
   if (!Number.isSafeInteger(timestampSeconds)) throw new Error(`webhook timestamp must be whole seconds (got ${timestampSeconds})`);
-  const mac = createHmac('sha256', keyFor(secret)).update(`${msgId}.${timestampSeconds}.${body}`).digest('base64');
+  // The body is signed as the bytes that are sent, which for a forwarded inbound request need not be UTF-8.
+  const mac = createHmac('sha256', keyFor(secret)).update(`${msgId}.${timestampSeconds}.`).update(body).digest('base64');
   return `v1,${mac}`;
 }
 
 /** Signatures are space-separated so that during rotation a receiver holding either secret can verify. */
-export function signatureHeaderValue(secrets: readonly string[], msgId: string, timestampSeconds: number, body: string): string {
+export function signatureHeaderValue(secrets: readonly string[], msgId: string, timestampSeconds: number, body: string | Buffer): string {
   if (secrets.length === 0) throw new Error('cannot sign a webhook without a secret');
   return secrets.map((secret) => signatureFor(secret, msgId, timestampSeconds, body)).join(' ');
 }
@@ -48,7 +49,7 @@ export function signatureHeaderValue(secrets: readonly string[], msgId: string, 
 export function webhookHeaders(input: {
   msgId: string;
   timestampSeconds: number;
-  body: string;
+  body: string | Buffer;
   secrets: readonly string[];
   includeSvixHeaders: boolean;
 }): Record<string, string> {

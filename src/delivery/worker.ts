@@ -18,6 +18,7 @@ import { attemptsAllowed, nextRetryDelayMs, parseRetryAfter } from './retry.js';
 import { endpointAccepts } from './routing.js';
 import { Sender, type SendResult } from './sender.js';
 import { webhookHeaders } from './signing.js';
+import { forwardedHeaders } from '../inbound/forwarding.js';
 import { LocalProbeGate, LocalThrottle } from '../coordination/local.js';
 import type { ProbeGate, Throttle } from '../coordination/port.js';
 
@@ -290,7 +291,13 @@ export class DeliveryWorker {
     const { delivery, lease } = claimed;
     let outcome;
     try {
-      outcome = await this.recorder.record({ deliveryId: delivery.id, lease, attempt: handled.attempt, disposition: handled.disposition });
+      outcome = await this.recorder.record({
+        deliveryId: delivery.id,
+        lease,
+        attempt: handled.attempt,
+        disposition: handled.disposition,
+        inboundEventId: claimed.message?.inbound?.eventId ?? null,
+      });
     } finally {
       if (handled.probe) await this.breakers.probeSettled(delivery.endpointId);
     }
@@ -324,7 +331,14 @@ export class DeliveryWorker {
     const skip = (disposition: DeliveryDisposition): Handled => ({ disposition, attempt: null, probe: false, gone: false });
 
     // Checked at send time, not only when the message was routed: the endpoint may have changed since.
-    if (!endpoint || endpoint.disabled || !message || message.payload === null) return skip({ kind: 'canceled' });
+    if (!endpoint || endpoint.disabled || !message) return skip({ kind: 'canceled' });
+    // A forwarded inbound request sends the provider's bytes and headers; anything else, the JSON payload.
+    const content = message.inbound
+      ? message.inbound.body && { body: message.inbound.body, headers: forwardedHeaders(message.inbound) }
+      : message.payload === null
+        ? null
+        : { body: message.payload, headers: {} };
+    if (content === null) return skip({ kind: 'canceled' });
     // A manual resend or recovery targets the endpoint explicitly, whatever it subscribes to.
     const manualRun = delivery.triggerType === TriggerType.manual;
     if (!manualRun && !endpointAccepts(endpoint, message.eventType, message.channels)) return skip({ kind: 'canceled' });
@@ -347,7 +361,7 @@ export class DeliveryWorker {
     }
 
     const attemptedAt = this.now();
-    const result = await this.send(endpoint, { id: message.id, payload: message.payload }, attemptedAt);
+    const result = await this.send(endpoint, { id: message.id, ...content }, attemptedAt);
     if (result.kind === 'failed' && result.reason === 'aborted') {
       if (admission.probe) await this.breakers.probeSettled(endpoint.id);
       return null;
@@ -393,21 +407,23 @@ export class DeliveryWorker {
     return text.slice(0, Math.max(this.config.responseBodyLimit, 200));
   }
 
-  private async send(endpoint: Endpoint, message: { id: string; payload: string }, attemptedAt: number): Promise<SendResult> {
+  private async send(endpoint: Endpoint, message: { id: string; body: string | Buffer; headers: Record<string, string> }, attemptedAt: number): Promise<SendResult> {
     let signed: Record<string, string>;
     try {
       signed = webhookHeaders({
         msgId: message.id,
         timestampSeconds: Math.floor(attemptedAt / 1000),
-        body: message.payload,
+        body: message.body,
         secrets: endpoint.secrets.map((secret) => secret.key),
         includeSvixHeaders: this.config.sendSvixHeaders,
       });
     } catch (error) {
       return { kind: 'failed', stage: 'before', reason: 'invalid_request', detail: `could not sign: ${(error as Error).message}`, durationMs: 0 };
     }
-    // Header names are case-insensitive: lower-casing the custom ones lets the signature headers always win.
+    // Header names are case-insensitive: lower-casing the custom ones lets the signature headers always win. A
+    // forwarded request keeps its own content type.
     const custom = Object.fromEntries(Object.entries(endpoint.headers).map(([name, value]) => [name.toLowerCase(), value]));
-    return this.sender.send({ url: endpoint.url, headers: { ...custom, ...signed }, body: message.payload, signal: this.abort.signal });
+    const headers = { ...message.headers, ...custom, ...signed, ...(message.headers['content-type'] ? { 'content-type': message.headers['content-type'] } : {}) };
+    return this.sender.send({ url: endpoint.url, headers, body: message.body, signal: this.abort.signal });
   }
 }

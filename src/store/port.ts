@@ -670,9 +670,10 @@ export const CANCELED_DELIVERY_COLUMN = 'canceled_at';
 export interface OperationalEvent {
   /** Increasing: a consumer resumes after the last one it handled. */
   seq: number;
-  type: 'endpoint.disabled';
+  /** `ingest.endpoint.disabled` for a source's destination (appId then holds the source id). */
+  type: 'endpoint.disabled' | 'ingest.endpoint.disabled';
   appId: string;
-  /** Svix's operational webhook payload for the type (`EndpointDisabledEvent.data` for endpoint.disabled). */
+  /** Svix's operational webhook payload for the type (`EndpointDisabledEvent.data`, `IngestEndpointDisabledEvent.data`). */
   payload: Record<string, unknown>;
   createdAt: Date;
 }

@@ -8,6 +8,8 @@ export interface ReceivedRequest {
   path: string;
   headers: IncomingHttpHeaders;
   body: string;
+  /** The body's exact bytes. */
+  raw: Buffer;
   receivedAt: number;
 }
 
@@ -55,6 +57,7 @@ export async function startReceiver(handler?: Responder): Promise<Receiver> {
         path: req.url ?? '',
         headers: req.headers,
         body: Buffer.concat(chunks).toString('utf8'),
+        raw: Buffer.concat(chunks),
         receivedAt: Date.now(),
       };
       const index = requests.push(received) - 1;

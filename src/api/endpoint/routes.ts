@@ -5,7 +5,7 @@ import { circuitState } from '../../delivery/circuit-breaker.js';
 import { routeManually } from '../../delivery/routing.js';
 import { generateEndpointSecret, normaliseEndpointSecret } from '../../delivery/signing.js';
 import { AddressPolicy, refusedLiteralUrl } from '../../delivery/ssrf.js';
-import { DeliveryStatus, type Application, type Endpoint, type EndpointInput } from '../../store/port.js';
+import { DeliveryStatus, type Endpoint, type EndpointInput } from '../../store/port.js';
 import { expectedVersion, sendWithEtag } from '../conditional.js';
 import { loadApplication, type ApiDeps } from '../context.js';
 import { invalid, notFound } from '../errors.js';
@@ -49,9 +49,33 @@ import {
   toEndpointOut,
 } from './schemas.js';
 
-const tags = ['Endpoint'];
-const AppParams = Type.Object({ app_id: IdOrUid });
-const EndpointParams = Type.Object({ app_id: IdOrUid, endpoint_id: IdOrUid });
+/**
+ * Who a set of endpoints belongs to: an application (the Svix API), or an inbound source whose destinations they are
+ * (the Ingest API). Both share one implementation; a source's endpoints have the Ingest API's smaller set of
+ * operations.
+ */
+export interface EndpointScope {
+  /** The owner's part of the path, with its parameter. */
+  path: string;
+  param: string;
+  operationPrefix: string;
+  tags: string[];
+  /** Patch, stats, recovery, send-example and the attempted-messages list, which only applications' endpoints have. */
+  full: boolean;
+  /** Resolves the owner named in the path (id or uid), enforcing the caller's access; 404 when there is none. */
+  load(request: FastifyRequest, idOrUid: string): Promise<{ id: string }>;
+}
+
+export function applicationEndpointScope(deps: ApiDeps): EndpointScope {
+  return {
+    path: '/app/:app_id',
+    param: 'app_id',
+    operationPrefix: 'v1.endpoint',
+    tags: ['Endpoint'],
+    full: true,
+    load: (request, idOrUid) => loadApplication(deps, request, idOrUid),
+  };
+}
 /** Svix refuses recoveries reaching further back than its retention of attempts, two weeks. */
 const MAX_RECOVER_AGE_MS = 14 * 86_400_000;
 
@@ -73,8 +97,12 @@ function pick<T>(primary: T | undefined, alias: T | undefined): T | undefined {
   return primary !== undefined ? primary : alias;
 }
 
-export function endpointRoutes(deps: ApiDeps): FastifyPluginAsync {
+export function endpointRoutes(deps: ApiDeps, scope: EndpointScope = applicationEndpointScope(deps)): FastifyPluginAsync {
   const { store } = deps;
+  const { tags } = scope;
+  const AppParams = Type.Object({ [scope.param]: IdOrUid });
+  const EndpointParams = Type.Object({ [scope.param]: IdOrUid, endpoint_id: IdOrUid });
+  const ownerOf = (params: Record<string, string>) => params[scope.param]!;
   const policy = new AddressPolicy(deps.config.allowPrivateNetworks);
   const breaker = { threshold: deps.config.circuitBreakerThreshold, cooldownMs: deps.config.circuitBreakerCooldownMs };
 
@@ -91,11 +119,11 @@ export function endpointRoutes(deps: ApiDeps): FastifyPluginAsync {
     return pick(body.throttleRate, body.rateLimit);
   }
 
-  async function loadEndpoint(request: FastifyRequest, appIdOrUid: string, endpointIdOrUid: string): Promise<{ app: Application; endpoint: Endpoint }> {
-    const app = await loadApplication(deps, request, appIdOrUid);
-    const endpoint = await store.getEndpoint(app.id, endpointIdOrUid);
+  async function loadEndpoint(request: FastifyRequest, ownerIdOrUid: string, endpointIdOrUid: string): Promise<{ owner: { id: string }; endpoint: Endpoint }> {
+    const owner = await scope.load(request, ownerIdOrUid);
+    const endpoint = await store.getEndpoint(owner.id, endpointIdOrUid);
     if (!endpoint) throw notFound();
-    return { app, endpoint };
+    return { owner, endpoint };
   }
 
   async function healthOf(endpoint: Endpoint) {
@@ -122,31 +150,31 @@ export function endpointRoutes(deps: ApiDeps): FastifyPluginAsync {
     const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
 
     app.get(
-      '/app/:app_id/endpoint',
+      `${scope.path}/endpoint`,
       {
         schema: {
           tags,
-          operationId: 'v1.endpoint.list',
-          summary: "List an application's endpoints",
+          operationId: `${scope.operationPrefix}.list`,
+          summary: "List endpoints",
           params: AppParams,
           querystring: Type.Object({ ...PaginationQuery, order: Type.Optional(Ordering) }),
           response: { 200: ListResponse(EndpointOut, 'EndpointOut'), ...errorResponses },
         },
       },
       async (request) => {
-        const application = await loadApplication(deps, request, request.params.app_id);
+        const owner = await scope.load(request, ownerOf(request.params));
         const { limit = 50, iterator, order } = request.query;
-        const page = await store.listEndpoints(application.id, { limit, iterator, order });
+        const page = await store.listEndpoints(owner.id, { limit, iterator, order });
         return { ...page, data: page.data.map(toEndpointOut) };
       },
     );
 
     app.post(
-      '/app/:app_id/endpoint',
+      `${scope.path}/endpoint`,
       {
         schema: {
           tags,
-          operationId: 'v1.endpoint.create',
+          operationId: `${scope.operationPrefix}.create`,
           summary: 'Create an endpoint',
           params: AppParams,
           headers: IdempotencyHeaders,
@@ -155,12 +183,12 @@ export function endpointRoutes(deps: ApiDeps): FastifyPluginAsync {
         },
       },
       async (request, reply) => {
-        const application = await loadApplication(deps, request, request.params.app_id);
+        const owner = await scope.load(request, ownerOf(request.params));
         const body = request.body;
         checkUrl(body.url);
         if (body.headers) assertAllowedHeaders(body.headers, ['body', 'headers']);
         const created = unwrap(
-          await store.createEndpoint(application.id, {
+          await store.createEndpoint(owner.id, {
             ...inputFrom(body, null, null),
             headers: body.headers ?? {},
             secret: body.secret ? normaliseEndpointSecret(body.secret) : generateEndpointSecret(),
@@ -171,56 +199,56 @@ export function endpointRoutes(deps: ApiDeps): FastifyPluginAsync {
     );
 
     app.get(
-      '/app/:app_id/endpoint/:endpoint_id',
+      `${scope.path}/endpoint/:endpoint_id`,
       {
         schema: {
           tags,
-          operationId: 'v1.endpoint.get',
+          operationId: `${scope.operationPrefix}.get`,
           summary: 'Get an endpoint, with its delivery health (extension)',
           params: EndpointParams,
           response: { 200: EndpointOutWithHealth, 304: NoContent, ...errorResponses },
         },
       },
       async (request, reply) => {
-        const { endpoint } = await loadEndpoint(request, request.params.app_id, request.params.endpoint_id);
+        const { endpoint } = await loadEndpoint(request, ownerOf(request.params), request.params.endpoint_id);
         return sendWithEtag(request, reply, endpoint, { ...toEndpointOut(endpoint), health: await healthOf(endpoint) });
       },
     );
 
     app.put(
-      '/app/:app_id/endpoint/:endpoint_id',
+      `${scope.path}/endpoint/:endpoint_id`,
       {
         schema: {
           tags,
-          operationId: 'v1.endpoint.update',
+          operationId: `${scope.operationPrefix}.update`,
           summary: 'Replace an endpoint, or create it with the path as its uid',
-          params: Type.Object({ app_id: IdOrUid, endpoint_id: Uid }),
+          params: Type.Object({ [scope.param]: IdOrUid, endpoint_id: Uid }),
           body: EndpointUpdate,
           response: { 200: EndpointOut, 201: EndpointOut, ...errorResponses },
         },
       },
       async (request, reply) => {
-        const application = await loadApplication(deps, request, request.params.app_id);
+        const owner = await scope.load(request, ownerOf(request.params));
         checkUrl(request.body.url);
-        const existing = await store.getEndpoint(application.id, request.params.endpoint_id);
+        const existing = await store.getEndpoint(owner.id, request.params.endpoint_id);
         if (!existing) {
           const created = unwrap(
-            await store.createEndpoint(application.id, { ...inputFrom(request.body, null, request.params.endpoint_id), secret: generateEndpointSecret() }),
+            await store.createEndpoint(owner.id, { ...inputFrom(request.body, null, request.params.endpoint_id), secret: generateEndpointSecret() }),
           );
           return reply.code(201).send(toEndpointOut(created));
         }
         const version = expectedVersion(request, existing);
-        const updated = unwrap(await store.updateEndpoint(application.id, existing.id, inputFrom(request.body, existing, null), version));
+        const updated = unwrap(await store.updateEndpoint(owner.id, existing.id, inputFrom(request.body, existing, null), version));
         return sendWithEtag(request, reply, updated, toEndpointOut(updated));
       },
     );
 
-    app.patch(
-      '/app/:app_id/endpoint/:endpoint_id',
+    if (scope.full) app.patch(
+      `${scope.path}/endpoint/:endpoint_id`,
       {
         schema: {
           tags,
-          operationId: 'v1.endpoint.patch',
+          operationId: `${scope.operationPrefix}.patch`,
           summary: 'Partially update an endpoint',
           params: EndpointParams,
           body: EndpointPatch,
@@ -228,7 +256,7 @@ export function endpointRoutes(deps: ApiDeps): FastifyPluginAsync {
         },
       },
       async (request, reply) => {
-        const { app: application, endpoint } = await loadEndpoint(request, request.params.app_id, request.params.endpoint_id);
+        const { owner, endpoint } = await loadEndpoint(request, ownerOf(request.params), request.params.endpoint_id);
         const version = expectedVersion(request, endpoint);
         const patch = request.body;
         if (patch.url !== undefined) checkUrl(patch.url);
@@ -236,7 +264,7 @@ export function endpointRoutes(deps: ApiDeps): FastifyPluginAsync {
         const rate = rateOf(patch);
         let updated = unwrap(
           await store.updateEndpoint(
-            application.id,
+            owner.id,
             endpoint.id,
             {
               uid: patch.uid !== undefined ? patch.uid : endpoint.uid,
@@ -255,47 +283,47 @@ export function endpointRoutes(deps: ApiDeps): FastifyPluginAsync {
         );
         if (patch.secret) {
           // A secret given in a patch replaces the current one at once, as in Svix.
-          updated = unwrap(await store.rotateEndpointSecret(application.id, endpoint.id, normaliseEndpointSecret(patch.secret), new Date(deps.now())));
+          updated = unwrap(await store.rotateEndpointSecret(owner.id, endpoint.id, normaliseEndpointSecret(patch.secret), new Date(deps.now())));
         }
         return sendWithEtag(request, reply, updated, toEndpointOut(updated));
       },
     );
 
     app.delete(
-      '/app/:app_id/endpoint/:endpoint_id',
+      `${scope.path}/endpoint/:endpoint_id`,
       {
-        schema: { tags, operationId: 'v1.endpoint.delete', summary: 'Delete an endpoint', params: EndpointParams, response: { 204: NoContent, ...errorResponses } },
+        schema: { tags, operationId: `${scope.operationPrefix}.delete`, summary: 'Delete an endpoint', params: EndpointParams, response: { 204: NoContent, ...errorResponses } },
       },
       async (request, reply) => {
-        const { app: application, endpoint } = await loadEndpoint(request, request.params.app_id, request.params.endpoint_id);
-        unwrap(await store.deleteEndpoint(application.id, endpoint.id, expectedVersion(request, endpoint)));
+        const { owner, endpoint } = await loadEndpoint(request, ownerOf(request.params), request.params.endpoint_id);
+        unwrap(await store.deleteEndpoint(owner.id, endpoint.id, expectedVersion(request, endpoint)));
         return reply.code(204).send(null);
       },
     );
 
     app.get(
-      '/app/:app_id/endpoint/:endpoint_id/headers',
+      `${scope.path}/endpoint/:endpoint_id/headers`,
       {
         schema: {
           tags,
-          operationId: 'v1.endpoint.get-headers',
+          operationId: `${scope.operationPrefix}.get-headers`,
           summary: "Get an endpoint's custom headers; credential-like values are withheld",
           params: EndpointParams,
           response: { 200: EndpointHeadersOut, ...errorResponses },
         },
       },
       async (request) => {
-        const { endpoint } = await loadEndpoint(request, request.params.app_id, request.params.endpoint_id);
+        const { endpoint } = await loadEndpoint(request, ownerOf(request.params), request.params.endpoint_id);
         return redactHeaders(endpoint.headers);
       },
     );
 
     app.put(
-      '/app/:app_id/endpoint/:endpoint_id/headers',
+      `${scope.path}/endpoint/:endpoint_id/headers`,
       {
         schema: {
           tags,
-          operationId: 'v1.endpoint.update-headers',
+          operationId: `${scope.operationPrefix}.update-headers`,
           summary: "Replace an endpoint's custom headers",
           params: EndpointParams,
           body: EndpointHeadersIn,
@@ -303,19 +331,19 @@ export function endpointRoutes(deps: ApiDeps): FastifyPluginAsync {
         },
       },
       async (request, reply) => {
-        const { app: application, endpoint } = await loadEndpoint(request, request.params.app_id, request.params.endpoint_id);
+        const { owner, endpoint } = await loadEndpoint(request, ownerOf(request.params), request.params.endpoint_id);
         assertAllowedHeaders(request.body.headers, ['body', 'headers']);
-        unwrap(await store.updateEndpoint(application.id, endpoint.id, { ...endpoint, headers: request.body.headers }, expectedVersion(request, endpoint)));
+        unwrap(await store.updateEndpoint(owner.id, endpoint.id, { ...endpoint, headers: request.body.headers }, expectedVersion(request, endpoint)));
         return reply.code(204).send(null);
       },
     );
 
-    app.patch(
-      '/app/:app_id/endpoint/:endpoint_id/headers',
+    if (scope.full) app.patch(
+      `${scope.path}/endpoint/:endpoint_id/headers`,
       {
         schema: {
           tags,
-          operationId: 'v1.endpoint.patch-headers',
+          operationId: `${scope.operationPrefix}.patch-headers`,
           summary: "Add, change or (with null) remove some of an endpoint's custom headers",
           params: EndpointParams,
           body: EndpointHeadersPatchIn,
@@ -323,41 +351,41 @@ export function endpointRoutes(deps: ApiDeps): FastifyPluginAsync {
         },
       },
       async (request, reply) => {
-        const { app: application, endpoint } = await loadEndpoint(request, request.params.app_id, request.params.endpoint_id);
+        const { owner, endpoint } = await loadEndpoint(request, ownerOf(request.params), request.params.endpoint_id);
         assertAllowedHeaders(request.body.headers, ['body', 'headers']);
         const headers = { ...endpoint.headers };
         for (const [name, value] of Object.entries(request.body.headers)) {
           for (const existing of Object.keys(headers)) if (existing.toLowerCase() === name.toLowerCase()) delete headers[existing];
           if (value !== null) headers[name] = value;
         }
-        unwrap(await store.updateEndpoint(application.id, endpoint.id, { ...endpoint, headers }, expectedVersion(request, endpoint)));
+        unwrap(await store.updateEndpoint(owner.id, endpoint.id, { ...endpoint, headers }, expectedVersion(request, endpoint)));
         return reply.code(204).send(null);
       },
     );
 
     app.get(
-      '/app/:app_id/endpoint/:endpoint_id/secret',
+      `${scope.path}/endpoint/:endpoint_id/secret`,
       {
         schema: {
           tags,
-          operationId: 'v1.endpoint.get-secret',
+          operationId: `${scope.operationPrefix}.get-secret`,
           summary: "Get the endpoint's current signing secret",
           params: EndpointParams,
           response: { 200: EndpointSecretOut, ...errorResponses },
         },
       },
       async (request) => {
-        const { endpoint } = await loadEndpoint(request, request.params.app_id, request.params.endpoint_id);
+        const { endpoint } = await loadEndpoint(request, ownerOf(request.params), request.params.endpoint_id);
         return { key: endpoint.secrets[0]!.key };
       },
     );
 
     app.post(
-      '/app/:app_id/endpoint/:endpoint_id/secret/rotate',
+      `${scope.path}/endpoint/:endpoint_id/secret/rotate`,
       {
         schema: {
           tags,
-          operationId: 'v1.endpoint.rotate-secret',
+          operationId: `${scope.operationPrefix}.rotate-secret`,
           summary: 'Rotate the signing secret; the old one keeps signing too during the grace period',
           params: EndpointParams,
           headers: IdempotencyHeaders,
@@ -366,20 +394,20 @@ export function endpointRoutes(deps: ApiDeps): FastifyPluginAsync {
         },
       },
       async (request, reply) => {
-        const { app: application, endpoint } = await loadEndpoint(request, request.params.app_id, request.params.endpoint_id);
+        const { owner, endpoint } = await loadEndpoint(request, ownerOf(request.params), request.params.endpoint_id);
         const grace = request.body.gracePeriodSeconds ?? 86400;
         const key = request.body.key ? normaliseEndpointSecret(request.body.key) : generateEndpointSecret();
-        unwrap(await store.rotateEndpointSecret(application.id, endpoint.id, key, new Date(deps.now() + grace * 1000)));
+        unwrap(await store.rotateEndpointSecret(owner.id, endpoint.id, key, new Date(deps.now() + grace * 1000)));
         return reply.code(204).send(null);
       },
     );
 
-    app.post(
-      '/app/:app_id/endpoint/:endpoint_id/recover',
+    if (scope.full) app.post(
+      `${scope.path}/endpoint/:endpoint_id/recover`,
       {
         schema: {
           tags,
-          operationId: 'v1.endpoint.recover',
+          operationId: `${scope.operationPrefix}.recover`,
           summary: 'Resend every failed delivery to this endpoint since a time, in the background',
           params: EndpointParams,
           headers: IdempotencyHeaders,
@@ -388,7 +416,7 @@ export function endpointRoutes(deps: ApiDeps): FastifyPluginAsync {
         },
       },
       async (request, reply) => {
-        const { app: application, endpoint } = await loadEndpoint(request, request.params.app_id, request.params.endpoint_id);
+        const { owner, endpoint } = await loadEndpoint(request, ownerOf(request.params), request.params.endpoint_id);
         const time = deps.now();
         const since = new Date(request.body.since);
         const until = request.body.until ? new Date(request.body.until) : null;
@@ -397,33 +425,21 @@ export function endpointRoutes(deps: ApiDeps): FastifyPluginAsync {
         if (until && until.getTime() < since.getTime()) throw invalid(['body', 'until'], 'must not be before since');
         const task = await store.createBackgroundTask({
           kind: 'endpoint.recover',
-          appId: application.id,
+          appId: owner.id,
           endpointId: endpoint.id,
           params: { since: since.toISOString(), until: until?.toISOString() ?? null },
         });
-        if (deps.startRecovery) deps.startRecovery(task.id);
-        else {
-          setImmediate(() => {
-            void store
-              .recoverFailedDeliveries(application.id, endpoint.id, { since, until })
-              .then((requeued) => store.finishBackgroundTask(task.id, 'finished', { requeued }))
-              .then(() => deps.wakeDelivery())
-              .catch((error) => {
-                request.log.error({ err: error, taskId: task.id }, 'recovery failed');
-                return store.finishBackgroundTask(task.id, 'failed', null);
-              });
-          });
-        }
+        deps.startTask(task.id);
         return reply.code(202).send({ id: task.id, status: 'running', task: 'endpoint.recover', updatedAt: iso(task.updatedAt) });
       },
     );
 
-    app.post(
-      '/app/:app_id/endpoint/:endpoint_id/send-example',
+    if (scope.full) app.post(
+      `${scope.path}/endpoint/:endpoint_id/send-example`,
       {
         schema: {
           tags,
-          operationId: 'v1.endpoint.send-example',
+          operationId: `${scope.operationPrefix}.send-example`,
           summary: "Send an example of an event type to this endpoint only (payload from the event type's schema examples)",
           params: EndpointParams,
           headers: IdempotencyHeaders,
@@ -432,12 +448,12 @@ export function endpointRoutes(deps: ApiDeps): FastifyPluginAsync {
         },
       },
       async (request) => {
-        const { app: application, endpoint } = await loadEndpoint(request, request.params.app_id, request.params.endpoint_id);
+        const { owner, endpoint } = await loadEndpoint(request, ownerOf(request.params), request.params.endpoint_id);
         const eventType = await store.getEventType(request.body.eventType);
         if (!eventType || eventType.archived) throw notFound(`Event type ${JSON.stringify(request.body.eventType)} not found`);
         const created = unwrap(
           await store.createMessage(
-            application.id,
+            owner.id,
             {
               eventType: eventType.name,
               eventId: null,
@@ -456,12 +472,12 @@ export function endpointRoutes(deps: ApiDeps): FastifyPluginAsync {
       },
     );
 
-    app.get(
-      '/app/:app_id/endpoint/:endpoint_id/stats',
+    if (scope.full) app.get(
+      `${scope.path}/endpoint/:endpoint_id/stats`,
       {
         schema: {
           tags,
-          operationId: 'v1.endpoint.get-stats',
+          operationId: `${scope.operationPrefix}.get-stats`,
           summary: "Counts of the endpoint's deliveries by status, and its health (extension)",
           params: EndpointParams,
           querystring: Type.Object({ since: Type.Optional(Nullable(DateTime)), until: Type.Optional(Nullable(DateTime)) }),
@@ -469,8 +485,8 @@ export function endpointRoutes(deps: ApiDeps): FastifyPluginAsync {
         },
       },
       async (request) => {
-        const { app: application, endpoint } = await loadEndpoint(request, request.params.app_id, request.params.endpoint_id);
-        const stats = await store.endpointStats(application.id, endpoint.id, {
+        const { owner, endpoint } = await loadEndpoint(request, ownerOf(request.params), request.params.endpoint_id);
+        const stats = await store.endpointStats(owner.id, endpoint.id, {
           since: optionalDate(request.query.since),
           until: optionalDate(request.query.until),
         });
@@ -478,8 +494,8 @@ export function endpointRoutes(deps: ApiDeps): FastifyPluginAsync {
       },
     );
 
-    app.get(
-      '/app/:app_id/endpoint/:endpoint_id/msg',
+    if (scope.full) app.get(
+      `${scope.path}/endpoint/:endpoint_id/msg`,
       {
         schema: {
           tags: ['Message Attempt'],
@@ -499,12 +515,12 @@ export function endpointRoutes(deps: ApiDeps): FastifyPluginAsync {
         },
       },
       async (request) => {
-        const { app: application, endpoint } = await loadEndpoint(request, request.params.app_id, request.params.endpoint_id);
+        const { owner, endpoint } = await loadEndpoint(request, ownerOf(request.params), request.params.endpoint_id);
         const query = request.query;
         const eventTypes = splitEventTypes(query.event_types);
         if (eventTypes === 'invalid') throw invalid(['query', 'event_types'], 'must be event type names');
         const page = await store.listEndpointMessages(
-          application.id,
+          owner.id,
           endpoint.id,
           { limit: query.limit ?? 50, iterator: query.iterator },
           {

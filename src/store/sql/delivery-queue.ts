@@ -276,10 +276,11 @@ export function deliveryQueueStore({ engine, secretBox, now }: SqlContext): Deli
 
     async disableEndpoint(appId, endpointId, reason) {
       return engine.write(async (tx) => {
+        // The owner is an application, or an inbound source whose destination this is (Svix's ingest events).
         const endpoint = await tx
           .selectFrom('endpoints')
-          .innerJoin('applications', 'applications.id', 'endpoints.app_id')
-          .select(['endpoints.uid', 'endpoints.updated_at', 'applications.uid as app_uid'])
+          .leftJoin('applications', 'applications.id', 'endpoints.app_id')
+          .select(['endpoints.uid', 'endpoints.updated_at', 'applications.id as app_id', 'applications.uid as app_uid'])
           .where('endpoints.app_id', '=', appId)
           .where('endpoints.id', '=', endpointId)
           .where('endpoints.deleted_at', 'is', null)
@@ -292,19 +293,13 @@ export function deliveryQueueStore({ engine, secretBox, now }: SqlContext): Deli
           .set((eb) => ({ disabled: 1, updated_at: Math.max(time, endpoint.updated_at), version: eb('version', '+', 1) }))
           .where('id', '=', endpointId)
           .execute();
+        const common = { endpointId, endpointUid: endpoint.uid, failSince: reason.failingSince?.toISOString() ?? null, trigger: 'automatic' };
         await tx
           .insertInto('operational_events')
           .values({
-            type: 'endpoint.disabled',
+            type: endpoint.app_id === null ? 'ingest.endpoint.disabled' : 'endpoint.disabled',
             app_id: appId,
-            payload: toJson({
-              appId,
-              appUid: endpoint.app_uid,
-              endpointId,
-              endpointUid: endpoint.uid,
-              failSince: reason.failingSince?.toISOString() ?? null,
-              trigger: 'automatic',
-            }),
+            payload: toJson(endpoint.app_id === null ? { sourceId: appId, ...common } : { appId, appUid: endpoint.app_uid, ...common }),
             created_at: time,
           })
           .execute();
