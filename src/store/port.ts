@@ -328,6 +328,25 @@ export interface AttemptStore {
   endpointStats(appId: string, endpointId: string, range: TimeRange): Promise<EndpointStats>;
 }
 
+/** Response durations of attempts, milliseconds, as nearest-rank percentiles; null when there were no attempts. */
+export interface LatencyPercentiles {
+  count: number;
+  p50: number | null;
+  p90: number | null;
+  p99: number | null;
+}
+
+/** Aggregates for the stats routes and the metrics scrape. Ranges are half-open, `[since, until)`, by creation time. */
+export interface StatsStore {
+  /** Deliveries created in the range across every application, by status (canceled ones counted on their own). */
+  deliveryCounts(range: TimeRange): Promise<EndpointStats>;
+  /** Durations of the attempts made in the range: of one endpoint, or of all when `endpoint` is omitted. */
+  attemptLatency(range: TimeRange, endpoint?: { appId: string; endpointId: string }): Promise<LatencyPercentiles>;
+  /** Live, enabled endpoints with at least `threshold` consecutive failures: their breaker is open or half-open. */
+  countTrippedBreakers(threshold: number): Promise<number>;
+}
+
+
 export interface DeliveryControlStore {
   /** Queues the message to the endpoint again, now, as a manual trigger. */
   resendMessage(appId: string, msgId: string, endpointId: string): Promise<Outcome<Delivery>>;
@@ -565,7 +584,8 @@ export interface Store
     SettingsStore,
     DeliveryQueueStore,
     SourceStore,
-    InboundEventStore {
+    InboundEventStore,
+    StatsStore {
   readonly kind: 'sqlite' | 'postgres';
   /** Applies pending migrations; safe to call from several processes at once. */
   migrate(): Promise<void>;

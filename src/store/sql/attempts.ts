@@ -1,11 +1,12 @@
 import type { Expression, ExpressionBuilder, SqlBool } from 'kysely';
-import { DeliveryStatus, type Attempt, type AttemptFilter, type AttemptStore, type EndpointStats, type TriggerType } from '../port.js';
+import type { Attempt, AttemptFilter, AttemptStore, DeliveryStatus, EndpointStats, TriggerType } from '../port.js';
 import { toDate } from './codec.js';
 import { notFound, ok, type SqlContext } from './context.js';
 import type { AttemptRow, Database } from './database.js';
 import type { Executor } from './engine.js';
 import { channelIncludes, createdBetween, hasItems } from './filters.js';
 import { paginate, toPage } from './pagination.js';
+import { statusCounts } from './stats.js';
 
 function toAttempt(row: AttemptRow): Attempt {
   return {
@@ -129,18 +130,7 @@ export function attemptStore({ engine }: SqlContext): AttemptStore {
         if (range.until) query = query.where('created_at', '<', range.until.getTime());
         return query.execute();
       });
-      const stats: EndpointStats = { success: 0, pending: 0, fail: 0, sending: 0, canceled: 0 };
-      for (const row of rows) {
-        const canceled = Number(row.canceled);
-        const rest = Number(row.total) - canceled;
-        // A canceled delivery reads as `fail` on the wire but is counted on its own here.
-        stats.canceled += canceled;
-        if (row.status === DeliveryStatus.success) stats.success += rest;
-        else if (row.status === DeliveryStatus.pending) stats.pending += rest;
-        else if (row.status === DeliveryStatus.fail) stats.fail += rest;
-        else if (row.status === DeliveryStatus.sending) stats.sending += rest;
-      }
-      return stats;
+      return statusCounts(rows);
     },
   };
 }

@@ -11,6 +11,7 @@ import { inboundEventStore } from './inbound-events.js';
 import { messageStore } from './messages.js';
 import { settingsStore } from './settings.js';
 import { sourceStore } from './sources.js';
+import { statsStore } from './stats.js';
 import { tokenStore } from './tokens.js';
 
 /** The Store port over Kysely; each adapter supplies the engine (connections, transactions, dialect quirks). */
@@ -30,6 +31,7 @@ export function createSqlStore(ctx: SqlContext): Store {
     ...deliveryQueueStore(ctx),
     ...sourceStore(ctx),
     ...inboundEventStore(ctx),
+    ...statsStore(ctx),
     migrate: () => engine.migrate(),
     async health() {
       try {
