@@ -14,6 +14,8 @@ import { replayEvents } from './inbound/replay.js';
 import { SourceDirectory } from './inbound/source-directory.js';
 import { DeliveryWorker } from './delivery/worker.js';
 import { openStore, sqliteFilePath } from './store/open-store.js';
+import { HookyardMetrics } from './observability/metrics.js';
+import { QueueWatch } from './observability/queue-watch.js';
 import type { Store } from './store/port.js';
 
 export interface RunningHookyard {
@@ -43,6 +45,8 @@ export async function startHookyard(config: Config, options: StartOptions = {}):
     logger.warn('HOOKYARD_MAIN_KEY is not set: secrets are encrypted with a key in the data dir, which other processes will not have');
   }
   const secretBox = new SecretBox(mainKey.key);
+  const metrics = new HookyardMetrics();
+  const storeKind = config.databaseUrl ? 'postgres' : 'sqlite';
   const store = await openStore({
     dataDir: config.dataDir,
     databaseUrl: config.databaseUrl,
@@ -50,15 +54,18 @@ export async function startHookyard(config: Config, options: StartOptions = {}):
     sqliteSynchronous: config.sqliteSynchronous,
     secretBox,
     now,
+    onCommitBatch: (writes, ms) => metrics.storeCommitted(storeKind, writes, ms),
   });
   await store.migrate();
+  const queue = new QueueWatch({ store, breakerThreshold: config.circuitBreakerThreshold, now });
+  metrics.watchQueue(() => queue.read(), now);
   const generatedAdminToken = await bootstrapAdminToken(store, config.adminToken);
   const authenticator = new TokenAuthenticator(store, now);
 
   const coordination = await openCoordination(config, store, logger);
 
   const worker =
-    config.role === 'api' ? null : new DeliveryWorker({ store, config, logger, now, throttle: coordination.throttle, probes: coordination.probes });
+    config.role === 'api' ? null : new DeliveryWorker({ store, config, logger, now, throttle: coordination.throttle, probes: coordination.probes, metrics });
   // Other processes' API calls wake this worker through the shared signal; this process's own wake it directly.
   const unsubscribe = worker ? coordination.signal.subscribe(() => worker.wake()) : () => undefined;
   const wakeDelivery = () => {
@@ -77,6 +84,8 @@ export async function startHookyard(config: Config, options: StartOptions = {}):
     store,
     authenticator,
     logger,
+    metrics,
+    queue,
     now,
     wakeDelivery,
     coordination,

@@ -4,6 +4,8 @@ import type { Config } from '../config/config.js';
 import type { TokenAuthenticator, Principal } from '../auth/tokens.js';
 import type { Coordination } from '../coordination/port.js';
 import type { SourceDirectory } from '../inbound/source-directory.js';
+import type { HookyardMetrics } from '../observability/metrics.js';
+import type { QueueWatch } from '../observability/queue-watch.js';
 import type { Application, Store } from '../store/port.js';
 import { forbidden, notFound, unauthorized } from './errors.js';
 
@@ -13,6 +15,10 @@ export interface ApiDeps {
   store: Store;
   authenticator: TokenAuthenticator;
   logger: Logger;
+  /** This process's Prometheus metrics. */
+  metrics: HookyardMetrics;
+  /** The delivery queue's state (due work, breakers), read at most about once a second. */
+  queue: QueueWatch;
   now: () => number;
   /** Called after writes that create due work, so that idle workers, here and in other processes, start at once. */
   wakeDelivery: () => void;

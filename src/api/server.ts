@@ -21,6 +21,9 @@ import { backgroundTaskRoutes } from './background-task/routes.js';
 import { inboundEventRoutes } from './ingest/event-routes.js';
 import { sourceEndpointScope, sourceRoutes } from './ingest/source-routes.js';
 import { receiveRoutes } from './receive/routes.js';
+import { metricsRoutes } from './metrics/routes.js';
+import { statsRoutes } from './stats/routes.js';
+import { RequestLogController, registerRequestObservability } from './plugins/observability.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -41,6 +44,7 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: deps.config.bodyLimit,
     requestIdHeader: false,
+    logController: new RequestLogController(),
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
@@ -56,6 +60,7 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     if (route.url.startsWith('/docs')) route.config = { ...(route.config as object), public: true };
   });
 
+  registerRequestObservability(app, deps.metrics);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     if (request.is404 || request.routeOptions.config.public) return;
@@ -111,6 +116,7 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  await app.register(metricsRoutes(deps));
   await app.register(async (v1) => {
     await v1.register(healthRoutes(deps));
     // A worker process serves health checks only; the API is the api and all roles' business.
@@ -123,6 +129,7 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     await v1.register(eventTypeRoutes(deps));
     await v1.register(authRoutes(deps));
     await v1.register(backgroundTaskRoutes(deps));
+    await v1.register(statsRoutes(deps));
     v1.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   }, { prefix: '/api/v1' });
 

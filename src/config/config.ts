@@ -22,6 +22,10 @@ export interface Config {
   /** Base URL used in links Hookyard hands out (app portal, ingest URLs). */
   publicUrl: string | null;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Bearer token that `GET /metrics` requires; null leaves it open (bind to a private network then). */
+  metricsToken: string | null;
+  /** A process running workers reports itself degraded when the oldest due delivery has waited longer, ms. */
+  stuckQueueMs: number;
   /** Largest accepted request body, in bytes. */
   bodyLimit: number;
   /** `full` fsyncs every group commit (survives power loss); `normal` survives process crashes only. */
@@ -204,6 +208,8 @@ const settings: { [K in keyof Config]: Setting<K> } = {
     parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
     fallback: () => 'info',
   },
+  metricsToken: { key: 'metricsToken', env: 'HOOKYARD_METRICS_TOKEN', parse: adminToken, fallback: () => null },
+  stuckQueueMs: { key: 'stuckQueueMs', env: 'HOOKYARD_STUCK_QUEUE_MS', parse: integer(1, 7 * 86_400_000), fallback: () => 300_000 },
   bodyLimit: { key: 'bodyLimit', env: 'HOOKYARD_BODY_LIMIT', parse: integer(1024, 64 * 1024 * 1024), fallback: () => 1024 * 1024 },
   sqliteSynchronous: { key: 'sqliteSynchronous', env: 'HOOKYARD_SQLITE_SYNCHRONOUS', parse: oneOf('full', 'normal'), fallback: () => 'full' },
   mainKey: { key: 'mainKey', env: 'HOOKYARD_MAIN_KEY', parse: mainKey, fallback: () => null },

@@ -20,6 +20,7 @@ import { Sender, type SendResult } from './sender.js';
 import { webhookHeaders } from './signing.js';
 import { forwardedHeaders } from '../inbound/forwarding.js';
 import { LocalProbeGate, LocalThrottle } from '../coordination/local.js';
+import type { DeliveryMetrics } from '../observability/metrics.js';
 import type { ProbeGate, Throttle } from '../coordination/port.js';
 
 export type DeliveryWorkerConfig = Pick<
@@ -46,6 +47,7 @@ export interface DeliveryWorkerOptions {
   throttle?: Throttle;
   /** Who sends a half-open breaker's probe; shared through Redis in a cluster. */
   probes?: ProbeGate;
+  metrics?: DeliveryMetrics;
 }
 
 /** One claim asks for at most this many deliveries, however many slots are free: claims stay short transactions. */
@@ -64,6 +66,19 @@ const ABORT_SETTLE_MS = 2000;
 const CLAIM_ERROR_LOG_EVERY_MS = 30_000;
 
 const USER_AGENT = 'Hookyard-Webhooks/0.1';
+
+/**
+ * One log line per handled delivery. Failures are what an operator looks for, so they are logged at info (warn once
+ * a delivery has no attempt left); successes and deferrals are the bulk of the traffic, and every attempt is kept
+ * in the store anyway, so they are logged at debug.
+ */
+const OUTCOME_LOG: Record<DeliveryDisposition['kind'], { level: 'debug' | 'info' | 'warn'; msg: string }> = {
+  success: { level: 'debug', msg: 'delivery attempt succeeded' },
+  retry: { level: 'info', msg: 'delivery attempt failed; retry scheduled' },
+  failed: { level: 'warn', msg: 'delivery failed; no attempt left' },
+  canceled: { level: 'info', msg: 'delivery canceled: endpoint gone, disabled or no longer subscribed' },
+  deferred: { level: 'debug', msg: 'delivery deferred by the circuit breaker or throttle' },
+};
 
 /** What became of one claimed delivery before it is written down. */
 interface Handled {
@@ -95,6 +110,7 @@ export class DeliveryWorker {
   private readonly recorder: ResultRecorder;
   private readonly breakers: CircuitBreakers;
   private readonly leaseMs: number;
+  private readonly metrics: DeliveryMetrics | null;
   /** Aborts requests still running when the shutdown grace period ends. */
   private readonly abort = new AbortController();
 
@@ -120,6 +136,7 @@ export class DeliveryWorker {
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.throttle = options.throttle ?? new LocalThrottle();
+    this.metrics = options.metrics ?? null;
     this.sender = new Sender({
       timeoutMs: this.config.requestTimeoutMs,
       responseBodyLimit: this.config.responseBodyLimit,
@@ -303,12 +320,33 @@ export class DeliveryWorker {
     }
     if (outcome.health) this.breakers.observe(outcome.health);
     if (!outcome.recorded) this.logger.warn({ deliveryId: delivery.id }, 'lease lost before the result was recorded');
+    this.report(claimed, handled, outcome.recorded);
     const { disposition } = handled;
     if (disposition.kind === 'retry' || disposition.kind === 'deferred') this.wakeAt(disposition.at.getTime());
 
     const failingSince = outcome.health?.consecutiveFailures ? outcome.health.failingSince : null;
     const failingTooLong = failingSince !== null && this.now() - failingSince.getTime() >= this.config.endpointDisableAfterMs;
     if (handled.gone || failingTooLong) await this.disable(delivery.appId, delivery.endpointId, failingSince, handled.gone ? 'gone' : 'failing');
+  }
+
+  /** Metrics, and a log line carrying the ids that trace a message from its publication through every attempt. */
+  private report({ delivery }: ClaimedDelivery, { disposition, attempt }: Handled, recorded: boolean): void {
+    // A result written after the lease was lost keeps its attempt but not its outcome: the new holder decides that.
+    this.metrics?.deliveryHandled(recorded ? disposition.kind : null, attempt);
+    const { level, msg } = OUTCOME_LOG[disposition.kind];
+    const fields = {
+      msgId: delivery.msgId,
+      appId: delivery.appId,
+      endpointId: delivery.endpointId,
+      deliveryId: delivery.id,
+      attemptId: attempt?.id ?? null,
+      attempt: attempt ? delivery.attemptCount + 1 : null,
+      statusCode: attempt?.responseStatusCode ?? null,
+      durationMs: attempt?.responseDurationMs ?? null,
+      outcome: disposition.kind,
+      nextAttemptAt: disposition.kind === 'retry' || disposition.kind === 'deferred' ? disposition.at.toISOString() : null,
+    };
+    this.logger[level](fields, msg);
   }
 
   private async disable(appId: string, endpointId: string, failingSince: Date | null, why: 'gone' | 'failing'): Promise<void> {
@@ -355,6 +393,7 @@ export class DeliveryWorker {
       // The delivery is its own ticket: when it comes back for the slot booked now, whichever worker claims it.
       const waitMs = await this.throttle.reserve(endpoint.id, rate, now, delivery.id);
       if (waitMs > 0) {
+        this.metrics?.deliveryThrottled();
         if (admission.probe) await this.breakers.probeSettled(endpoint.id);
         return skip({ kind: 'deferred', at: new Date(now + waitMs) });
       }
@@ -397,6 +436,7 @@ export class DeliveryWorker {
     const asksToWait = result.kind === 'response' && (result.statusCode === 429 || result.statusCode === 503);
     const retryAfter = asksToWait ? parseRetryAfter(result.headers['retry-after'], finishedAt) : null;
     const delay = nextRetryDelayMs(schedule, attemptsMade, retryAfter, this.random);
+    if (delay !== null) this.metrics?.retryScheduled(delay === retryAfter ? 'retry_after' : 'schedule');
     return delay === null ? { kind: 'failed' } : { kind: 'retry', at: new Date(finishedAt + delay) };
   }
 

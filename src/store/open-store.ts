@@ -12,6 +12,7 @@ export interface OpenStoreOptions {
   sqliteSynchronous: 'full' | 'normal';
   secretBox: SecretBox;
   now?: () => number;
+  /** Called after each committed write transaction: how many writes it held, and how long it took. */
   onCommitBatch?: (size: number, ms: number) => void;
 }
 
@@ -23,7 +24,7 @@ export function sqliteFilePath(dataDir: string): string {
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
   if (options.databaseUrl) {
     const { PostgresEngine } = await import('./postgres/postgres-engine.js');
-    const engine = new PostgresEngine({ connectionString: options.databaseUrl, maxConnections: options.databasePoolSize });
+    const engine = new PostgresEngine({ connectionString: options.databaseUrl, maxConnections: options.databasePoolSize, onCommit: options.onCommitBatch });
     return createSqlStore({ engine, secretBox: options.secretBox, now: options.now ?? Date.now });
   }
   const engine = new SqliteEngine({

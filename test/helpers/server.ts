@@ -21,6 +21,8 @@ export interface TestServer {
   /** Stops and starts Hookyard again on the same data (a clean restart); `url` and `running` change. */
   restart(): Promise<void>;
   config: Config;
+  /** Log lines, parsed, when started with `captureLogs`; kept across restarts. */
+  logs: Record<string, any>[];
   /** Sends a request with the admin token unless `token` is given (null sends none). */
   request<T = any>(method: string, path: string, options?: RequestOptions): Promise<HttpResult<T>>;
   close(): Promise<void>;
@@ -37,6 +39,8 @@ export interface RequestOptions {
 export interface TestServerOptions {
   overrides?: Partial<Config>;
   store?: 'sqlite' | 'postgres';
+  /** Collect the server's log lines at this level into `logs` (otherwise the configured level, silent, is used). */
+  captureLogs?: Config['logLevel'];
 }
 
 /**
@@ -74,7 +78,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       },
     },
   );
-  let running = await startHookyard(config, { logger: createLogger(config.logLevel) });
+  const logs: Record<string, any>[] = [];
+  const logger = () =>
+    options.captureLogs ? createLogger(options.captureLogs, { write: (line: string) => void logs.push(JSON.parse(line)) }) : createLogger(config.logLevel);
+  let running = await startHookyard(config, { logger: logger() });
   let url = running.url;
 
   async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<HttpResult<T>> {
@@ -99,10 +106,11 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     adminToken,
     running,
     config,
+    logs,
     request,
     async restart() {
       await running.close();
-      running = await startHookyard(config, { logger: createLogger(config.logLevel) });
+      running = await startHookyard(config, { logger: logger() });
       url = running.url;
       server.url = url;
       server.running = running;

@@ -61,13 +61,10 @@ export function messageInput(overrides: Partial<MessageInput> = {}): MessageInpu
   };
 }
 
-/**
- * Records an attempt the way the delivery engine does (through the store's own insertAttempt, in a write), so
- * suites can read attempts back before that engine exists.
- */
-export async function recordAttempt(opened: OpenedStore, delivery: Delivery, fields: Partial<Attempt> = {}): Promise<Attempt> {
+/** An attempt at a delivery, successful unless `fields` say otherwise, made now unless `createdAt` is given. */
+export function attemptOf(delivery: Pick<Delivery, 'id' | 'appId' | 'msgId' | 'endpointId'>, fields: Partial<Attempt> = {}): Attempt {
   const createdAt = fields.createdAt ?? new Date();
-  const attempt: Attempt = {
+  return {
     id: newId('attempt', createdAt.getTime()),
     appId: delivery.appId,
     msgId: delivery.msgId,
@@ -82,6 +79,14 @@ export async function recordAttempt(opened: OpenedStore, delivery: Delivery, fie
     ...fields,
     createdAt,
   };
+}
+
+/**
+ * Records an attempt the way the delivery engine does (through the store's own insertAttempt, in a write), so
+ * suites can read attempts back before that engine exists.
+ */
+export async function recordAttempt(opened: OpenedStore, delivery: Delivery, fields: Partial<Attempt> = {}): Promise<Attempt> {
+  const attempt = attemptOf(delivery, fields);
   await opened.engine.write((tx) => insertAttempt(tx, attempt));
   return attempt;
 }

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, it } from 'node:test';
-import { newId } from '../../src/core/ids.js';
 import { routeMessage } from '../../src/delivery/routing.js';
-import { DeliveryStatus, TriggerType, type Delivery } from '../../src/store/port.js';
+import { DeliveryStatus, type Delivery } from '../../src/store/port.js';
 import { describeStoreContract } from '../helpers/contract.js';
-import { createApp, createEndpoint, messageInput, recordAttempt, setDeliveryState } from '../helpers/store-data.js';
+import { attemptOf, createApp, createEndpoint, messageInput, recordAttempt, setDeliveryState } from '../helpers/store-data.js';
 import type { OpenedStore } from '../helpers/stores.js';
 
 const START = Date.UTC(2025, 0, 1);
@@ -115,20 +114,7 @@ await describeStoreContract('stats', (open) => {
           deliveryId: claimed.delivery.id,
           lease: claimed.lease,
           disposition: succeeded ? ({ kind: 'success' } as const) : ({ kind: 'retry', at: new Date(clock) } as const),
-          attempt: {
-            id: newId('attempt', clock),
-            appId,
-            msgId: claimed.delivery.msgId,
-            endpointId: claimed.delivery.endpointId,
-            deliveryId: claimed.delivery.id,
-            url: 'https://example.com/hook',
-            status: succeeded ? DeliveryStatus.success : DeliveryStatus.fail,
-            responseStatusCode: succeeded ? 200 : 500,
-            response: '',
-            responseDurationMs: 1,
-            triggerType: TriggerType.scheduled,
-            createdAt: new Date(clock),
-          },
+          attempt: attemptOf(claimed.delivery, succeeded ? { createdAt: new Date(clock) } : { createdAt: new Date(clock), status: DeliveryStatus.fail, responseStatusCode: 500 }),
         };
       });
       await store.recordDeliveryResults(results);

@@ -486,11 +486,13 @@ export function endpointRoutes(deps: ApiDeps, scope: EndpointScope = application
       },
       async (request) => {
         const { owner, endpoint } = await loadEndpoint(request, ownerOf(request.params), request.params.endpoint_id);
-        const stats = await store.endpointStats(owner.id, endpoint.id, {
-          since: optionalDate(request.query.since),
-          until: optionalDate(request.query.until),
-        });
-        return { ...stats, health: await healthOf(endpoint) };
+        const range = { since: optionalDate(request.query.since), until: optionalDate(request.query.until) };
+        const [stats, attemptLatency, health] = await Promise.all([
+          store.endpointStats(owner.id, endpoint.id, range),
+          store.attemptLatency(range, { appId: owner.id, endpointId: endpoint.id }),
+          healthOf(endpoint),
+        ]);
+        return { ...stats, health, attemptLatency };
       },
     );
 

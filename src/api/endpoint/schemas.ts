@@ -2,6 +2,7 @@ import { Type, type Static } from 'typebox';
 import type { CircuitView } from '../../delivery/circuit-breaker.js';
 import type { Endpoint, EndpointHealth } from '../../store/port.js';
 import { Channel, DateTime, EventTypeName, Metadata, Nullable, NullableUid, iso } from '../shared-schemas.js';
+import { AttemptLatencyOut, DeliveryCounts } from '../stats/schemas.js';
 
 const Url = Type.String({ format: 'uri', minLength: 1, maxLength: 65536, example: 'https://example.com/webhook/' });
 const Description = Type.String({ maxLength: 4096 });
@@ -140,12 +141,9 @@ export const EventExampleIn = Type.Object({ eventType: EventTypeName }, { additi
 
 export const EndpointStats = Type.Object(
   {
-    success: Type.Integer(),
-    pending: Type.Integer(),
-    sending: Type.Integer(),
-    fail: Type.Integer(),
-    canceled: Type.Integer(),
+    ...DeliveryCounts,
     health: Type.Optional(EndpointHealthOut),
+    attemptLatency: Type.Optional(AttemptLatencyOut),
   },
   { title: 'EndpointStats' },
 );

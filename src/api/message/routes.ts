@@ -9,6 +9,7 @@ import { EventTypesQuery, TimeRangeQuery, optionalDate, splitEventTypes } from '
 import { unwrap } from '../outcomes.js';
 import { Channel, IdOrUid, IdempotencyHeaders, ListResponse, NoContent, Nullable, PaginationQuery, errorResponses } from '../shared-schemas.js';
 import { MessageIn, MessageOut, messageOutJson, toMessageOut } from './schemas.js';
+import { annotateLog } from '../plugins/observability.js';
 
 const tags = ['Message'];
 const AppParams = Type.Object({ app_id: IdOrUid });
@@ -83,6 +84,9 @@ export function messageRoutes(deps: ApiDeps): FastifyPluginAsync {
           ),
         );
         if (created.deliveries.length > 0) deps.wakeDelivery();
+        deps.metrics.messageAccepted('api');
+        // The request's completion line carries the message id: the start of the message's trace in the logs.
+        annotateLog(request, { msgId: created.message.id, appId: application.id, deliveries: created.deliveries.length });
         return reply
           .code(202)
           .type('application/json; charset=utf-8')

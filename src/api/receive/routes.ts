@@ -6,6 +6,7 @@ import { ApiError, notFound } from '../errors.js';
 import { receiveWebhook, type ReceivedRequest } from '../../inbound/receive.js';
 import type { Source } from '../../store/port.js';
 import { HttpErrorOut } from '../shared-schemas.js';
+import { annotateLog } from '../plugins/observability.js';
 
 /** Ingest tokens are base62/base64url; anything else cannot be one, and is refused before a lookup. */
 const TOKEN = Type.String({ minLength: 16, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' });
@@ -69,7 +70,10 @@ export function receiveRoutes(deps: ApiDeps): FastifyPluginAsync {
         },
         handler: async (request, reply) => {
           const source = await deps.sources.byToken(request.params.token);
-          if (!source) throw notFound('No source has this ingest URL.');
+          if (!source) {
+            deps.metrics.inboundRequest('unknown', 'unknown_source');
+            throw notFound('No source has this ingest URL.');
+          }
           const queryAt = request.url.indexOf('?');
           const received: ReceivedRequest = {
             method: request.method,
@@ -80,6 +84,8 @@ export function receiveRoutes(deps: ApiDeps): FastifyPluginAsync {
             body: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
           };
           const result = await receiveWebhook(receiveOptions, source, received);
+          deps.metrics.inboundRequest(source.type, result.kind === 'stored' ? result.outcome : result.kind);
+          annotateLog(request, { sourceId: source.id, eventId: result.kind === 'handshake' ? null : result.event.id });
           switch (result.kind) {
             case 'rejected':
               request.log.warn({ sourceId: source.id, eventId: result.event.id, reason: result.reason }, 'inbound verification failed');
@@ -87,7 +93,11 @@ export function receiveRoutes(deps: ApiDeps): FastifyPluginAsync {
             case 'handshake':
               return sendVerbatim(reply as FastifyReply, result.reply);
             case 'stored':
-              if (result.outcome === 'accepted') deps.wakeDelivery();
+              if (result.outcome === 'accepted') {
+                deps.wakeDelivery();
+                deps.metrics.messageAccepted('inbound');
+                annotateLog(request, { msgId: result.event.msgId });
+              }
               return answerStored(reply as FastifyReply, source, result.event);
           }
         },

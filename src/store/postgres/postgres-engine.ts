@@ -40,6 +40,8 @@ class RolledBack {
 export interface PostgresEngineOptions {
   connectionString: string;
   maxConnections?: number;
+  /** Called after each committed write transaction with its duration (for metrics); one write per transaction. */
+  onCommit?: (writes: number, ms: number) => void;
 }
 
 /** How long a query waits for a pool connection before the store counts as unavailable. */
@@ -52,9 +54,11 @@ export class PostgresEngine implements SqlEngine {
   private readonly db: Executor;
 
   private readonly connectionString: string;
+  private readonly onCommit: ((writes: number, ms: number) => void) | undefined;
 
   constructor(options: PostgresEngineOptions) {
     this.connectionString = options.connectionString;
+    this.onCommit = options.onCommit;
     this.pool = new pg.Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 20, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
     // A client losing its connection (server restart) must not crash the process. The pool only listens on idle
     // clients; a checked-out one emits 'error' too, besides failing its query, so every client gets a listener.
@@ -69,12 +73,15 @@ export class PostgresEngine implements SqlEngine {
   }
 
   async write<T>(work: (tx: Executor) => Promise<T>): Promise<T> {
+    const started = performance.now();
     try {
-      return await this.db.transaction().execute(async (tx) => {
+      const committed = await this.db.transaction().execute(async (tx) => {
         const result = await work(tx);
         if (isFailedOutcome(result)) throw new RolledBack(result);
         return result;
       });
+      this.onCommit?.(1, performance.now() - started);
+      return committed;
     } catch (error) {
       if (error instanceof RolledBack) return error.result as T;
       return classify(error);
