@@ -37,6 +37,8 @@ export interface Application {
   name: string;
   throttleRate: number | null;
   metadata: Metadata;
+  /** Days its new messages keep their payload unless they say otherwise; null: the configured default. Extension. */
+  payloadRetentionPeriod: number | null;
   createdAt: Date;
   updatedAt: Date;
   /** Increments on every change; the API's ETag is derived from it. */
@@ -48,6 +50,8 @@ export interface ApplicationInput {
   uid: string | null;
   throttleRate: number | null;
   metadata: Metadata;
+  /** Absent: null. */
+  payloadRetentionPeriod?: number | null;
 }
 
 export interface EndpointSecret {
@@ -528,6 +532,17 @@ export interface RejectedRequestInput {
   sourceId: string;
   request: InboundRequestInfo;
   reason: string;
+  /** When to record `source.verification_failing`; absent: never. */
+  failingRule?: VerificationFailingRule;
+}
+
+/**
+ * A source is failing verification once `threshold` requests are rejected within `windowMs` of the first rejection
+ * of a window; the event is recorded once per window, and the next rejection after the window starts a new one.
+ */
+export interface VerificationFailingRule {
+  threshold: number;
+  windowMs: number;
 }
 
 export interface InboundEventStore {
@@ -585,7 +600,9 @@ export interface Store
     DeliveryQueueStore,
     SourceStore,
     InboundEventStore,
-    StatsStore {
+    StatsStore,
+    OperationalWebhookStore,
+    RetentionStore {
   readonly kind: 'sqlite' | 'postgres';
   /** Applies pending migrations; safe to call from several processes at once. */
   migrate(): Promise<void>;
@@ -687,15 +704,91 @@ export interface RecordedResults {
  */
 export const CANCELED_DELIVERY_COLUMN = 'canceled_at';
 
+export const OperationalEventTypes = [
+  'endpoint.created',
+  'endpoint.updated',
+  'endpoint.deleted',
+  'endpoint.disabled',
+  'endpoint.enabled',
+  'message.attempt.failing',
+  'message.attempt.exhausted',
+  'message.attempt.recovered',
+  'ingest.endpoint.disabled',
+  'ingest.message.attempt.failing',
+  'ingest.message.attempt.exhausted',
+  'ingest.message.attempt.recovered',
+  'source.verification_failing',
+] as const;
+/** Svix's operational webhook types; `ingest.*` concern a source's destinations; `source.verification_failing` is ours. */
+export type OperationalEventType = (typeof OperationalEventTypes)[number];
+
 export interface OperationalEvent {
-  /** Increasing: a consumer resumes after the last one it handled. */
+  /** Increasing in commit order on SQLite; on PostgreSQL a later seq may commit first (see forwardOperationalEvents). */
   seq: number;
-  /** `ingest.endpoint.disabled` for a source's destination (appId then holds the source id). */
-  type: 'endpoint.disabled' | 'ingest.endpoint.disabled';
+  type: OperationalEventType;
+  /** The application, or the source for `ingest.*` and `source.*` types. */
   appId: string;
-  /** Svix's operational webhook payload for the type (`EndpointDisabledEvent.data`, `IngestEndpointDisabledEvent.data`). */
+  /** The `data` of Svix's operational webhook for the type (`EndpointDisabledEvent.data`, …). */
   payload: Record<string, unknown>;
   createdAt: Date;
+}
+
+/** Svix sends `message.attempt.failing` on a delivery's fourth failed attempt. */
+export const FAILING_AFTER_ATTEMPTS = 4;
+
+/**
+ * The owner (the `appId` of its endpoint, messages and deliveries) of what carries operational webhooks to the
+ * operator. No application or source has this id, so the API never shows them; nothing it owns causes operational
+ * events itself, which would otherwise report on its own reports without end.
+ */
+export const OPERATIONAL_OWNER_ID = 'hookyard_operational';
+
+export interface OperationalWebhookTarget {
+  url: string;
+  /** `whsec_…`. */
+  secret: string;
+}
+
+export interface OperationalWebhookStore {
+  /**
+   * Points the operator endpoint at `target`: created, or updated when its URL or secret differ (enabled again if it
+   * was disabled); null deletes it, so deliveries still queued for it are canceled.
+   */
+  configureOperationalWebhook(target: OperationalWebhookTarget | null): Promise<void>;
+  /**
+   * Turns up to `limit` operational events not yet forwarded into messages (event id `op_<seq>`, payload
+   * `{type, timestamp, data}`) with one delivery each to the operator endpoint, marking them forwarded in the same
+   * transaction; concurrent callers never forward one event twice. Returns how many; 0 without an operator endpoint,
+   * in which case events wait.
+   */
+  forwardOperationalEvents(limit: number, payloadRetentionDays: number): Promise<number>;
+}
+
+/**
+ * What pruning removes. Content (nulled, metadata kept): `message_payloads` (payload expiry passed),
+ * `attempt_responses` (attempts made before the cut-off), `inbound_bodies` (body expiry passed). Rows deleted:
+ * `inbound_dedup` and `idempotency_keys` (expired), `operational_events` (recorded before the cut-off),
+ * `messages` (created before the cut-off, with their deliveries and attempts, once nothing is owed to any endpoint),
+ * `inbound_events` (received before the cut-off).
+ */
+export const PruneTargets = [
+  'message_payloads',
+  'attempt_responses',
+  'inbound_bodies',
+  'inbound_dedup',
+  'idempotency_keys',
+  'operational_events',
+  'messages',
+  'inbound_events',
+] as const;
+export type PruneTarget = (typeof PruneTargets)[number];
+
+export interface RetentionStore {
+  /**
+   * Prunes up to `limit` rows of one target whose expiry (or creation, for targets pruned by age) is at or before
+   * `cutoff`, in one short transaction; returns how many. Several processes may prune at once.
+   */
+  pruneExpired(target: PruneTarget, cutoff: Date, limit: number): Promise<number>;
 }
 
 export interface DueWork {

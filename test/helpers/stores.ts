@@ -71,3 +71,13 @@ export const postgresFixture: StoreFixture = {
 };
 
 export const storeFixtures: StoreFixture[] = [sqliteFixture, postgresFixture];
+
+/**
+ * A second store on the same data, as another process would hold it: on PostgreSQL its own connections; SQLite allows
+ * a single writing process, so there it is the same store. `close` closes only what was opened here.
+ */
+export function storeOfAnotherProcess(opened: OpenedStore, now: () => number): { store: Store; close(): Promise<void> } {
+  if (!(opened.engine instanceof PostgresEngine)) return { store: opened.store, close: async () => undefined };
+  const engine = new PostgresEngine({ connectionString: opened.engine.pool.options.connectionString! });
+  return { store: createSqlStore({ engine, secretBox: testSecretBox, now }), close: () => engine.close() };
+}

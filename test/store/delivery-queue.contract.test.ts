@@ -301,7 +301,8 @@ await describeStoreContract('delivery queue', (open, fixture) => {
     assert.equal(after?.disabled, true);
     assert.equal(after?.version, endpoint.version + 1, 'the change shows in the ETag');
 
-    const events = await store.listOperationalEvents({ limit: 10 });
+    const [first, ...events] = await store.listOperationalEvents({ limit: 10 });
+    assert.equal(first?.type, 'endpoint.created');
     assert.equal(events.length, 1);
     assert.equal(events[0]?.type, 'endpoint.disabled');
     assert.equal(events[0]?.appId, appId);

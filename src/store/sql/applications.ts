@@ -13,6 +13,7 @@ function toApplication(row: ApplicationRow): Application {
     name: row.name,
     throttleRate: row.throttle_rate,
     metadata: fromJson(row.metadata),
+    payloadRetentionPeriod: row.payload_retention_days ?? null,
     createdAt: toDate(row.created_at),
     updatedAt: toDate(row.updated_at),
     version: row.version,
@@ -46,6 +47,7 @@ export function applicationStore({ engine, now }: SqlContext): ApplicationStore 
           updated_at: time,
           version: 1,
           deleted_at: null,
+          payload_retention_days: input.payloadRetentionPeriod ?? null,
         };
         try {
           await tx.insertInto('applications').values(row).execute();
@@ -81,6 +83,7 @@ export function applicationStore({ engine, now }: SqlContext): ApplicationStore 
           name: input.name,
           throttle_rate: input.throttleRate,
           metadata: toJson(input.metadata),
+          payload_retention_days: input.payloadRetentionPeriod ?? null,
           updated_at: Math.max(now(), current.updated_at),
           version: current.version + 1,
         };

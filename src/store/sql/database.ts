@@ -20,6 +20,7 @@ export interface Database {
   sources: SourceRow;
   inbound_events: InboundEventRow;
   inbound_dedup: InboundDedupRow;
+  verification_failures: VerificationFailureRow;
 }
 
 export interface ApplicationRow {
@@ -32,6 +33,8 @@ export interface ApplicationRow {
   updated_at: number;
   version: number;
   deleted_at: number | null;
+  /** Days new messages keep their payload unless they say otherwise; added by 0005_operability. */
+  payload_retention_days?: number | null;
 }
 
 export interface EndpointRow {
@@ -96,6 +99,8 @@ export interface DeliveryRow {
   updated_at: number;
   /** Set when the engine canceled the delivery (status stays fail); added by 0002_delivery. */
   canceled_at?: number | null;
+  /** Set once its failing or exhausted operational event was recorded; added by 0005_operability. */
+  failure_reported_at?: number | null;
 }
 
 export interface AttemptRow {
@@ -172,6 +177,8 @@ export interface OperationalEventRow {
   app_id: string;
   payload: string;
   created_at: number;
+  /** When the event became a message to the operator endpoint; added by 0005_operability. */
+  forwarded_at?: number | null;
 }
 
 export interface SourceRow {
@@ -226,4 +233,13 @@ export interface InboundDedupRow {
   /** The event first received with this key while the row is unexpired. */
   event_id: string;
   expires_at: number;
+}
+
+export interface VerificationFailureRow {
+  source_id: string;
+  /** The first rejection of the current window. */
+  window_started_at: number;
+  failures: number;
+  /** 1 once `source.verification_failing` was recorded for this window. */
+  reported: number;
 }

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import {
   DeliveryStatus,
+  OPERATIONAL_OWNER_ID,
   type ClaimedDelivery,
   type DeliveryDisposition,
   type DeliveryQueueStore,
@@ -17,6 +18,7 @@ import { insertAttempt } from './attempts.js';
 import { toEndpoint } from './endpoints.js';
 import { lockInboundEvents, settleInboundEvents } from './inbound-events.js';
 import { toDelivery } from './messages.js';
+import { recordAttemptEvents } from './operational-events.js';
 
 /** Dispositions after which a delivery owes no more attempts. */
 const FINAL_DISPOSITIONS: ReadonlySet<DeliveryDisposition['kind']> = new Set(['success', 'failed', 'canceled']);
@@ -253,6 +255,7 @@ export function deliveryQueueStore({ engine, secretBox, now }: SqlContext): Deli
             touched.add(attempt.endpointId);
           }
         }
+        await recordAttemptEvents(tx, results, recorded, time);
         // A late result changed nothing, so it settles nothing either.
         const settled = new Set(results.map((result, index) => (recorded[index] ? settledEvent(result) : null)).filter((id) => id !== null));
         if (settled.size > 0) await settleInboundEvents(tx, [...settled], time);
@@ -275,6 +278,8 @@ export function deliveryQueueStore({ engine, secretBox, now }: SqlContext): Deli
     },
 
     async disableEndpoint(appId, endpointId, reason) {
+      // The operator endpoint stays on: disabling it would silence the only channel that could report it.
+      if (appId === OPERATIONAL_OWNER_ID) return false;
       return engine.write(async (tx) => {
         // The owner is an application, or an inbound source whose destination this is (Svix's ingest events).
         const endpoint = await tx

@@ -5,6 +5,7 @@ import { fromBool, fromJson, fromOptionalJson, toBool, toDate, toJson, toOptiona
 import { conflict, notFound, ok, versionMismatch, type SqlContext } from './context.js';
 import type { EndpointRow } from './database.js';
 import type { Executor } from './engine.js';
+import { recordEndpointEvent } from './operational-events.js';
 import { paginate, toPage } from './pagination.js';
 
 interface SealedSecret {
@@ -98,6 +99,7 @@ export function endpointStore({ engine, secretBox, now }: SqlContext): EndpointS
           if (engine.isUniqueViolation(error)) return uidTaken(input.uid);
           throw error;
         }
+        await recordEndpointEvent(tx, 'endpoint.created', row, time);
         return ok(toEndpoint(row, secretBox, time));
       });
     },
@@ -134,6 +136,10 @@ export function endpointStore({ engine, secretBox, now }: SqlContext): EndpointS
           if (engine.isUniqueViolation(error)) return uidTaken(input.uid);
           throw error;
         }
+        await recordEndpointEvent(tx, 'endpoint.updated', updated, time);
+        if (updated.disabled !== current.disabled) {
+          await recordEndpointEvent(tx, updated.disabled ? 'endpoint.disabled' : 'endpoint.enabled', updated, time, updated.disabled ? { failSince: null, trigger: 'manual' } : {});
+        }
         return ok(toEndpoint(updated, secretBox, time));
       });
     },
@@ -145,6 +151,7 @@ export function endpointStore({ engine, secretBox, now }: SqlContext): EndpointS
         if (expectedVersion !== undefined && current.version !== expectedVersion) return versionMismatch;
         const time = now();
         await tx.updateTable('endpoints').set({ deleted_at: time, updated_at: time, version: current.version + 1 }).where('id', '=', id).execute();
+        await recordEndpointEvent(tx, 'endpoint.deleted', current, time);
         return ok(undefined);
       });
     },

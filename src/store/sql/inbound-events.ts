@@ -20,6 +20,7 @@ import { requeued } from './delivery-control.js';
 import type { Executor, SqlEngine } from './engine.js';
 import { createdBetween, hasItems } from './filters.js';
 import { DAY_MS, queueDeliveries, toMessage } from './messages.js';
+import { recordVerificationFailure } from './operational-events.js';
 import { paginate, toPage } from './pagination.js';
 
 /** Every column but the body, which lists leave out: bodies may be large and a page holds many events. */
@@ -260,6 +261,7 @@ export function inboundEventStore({ engine, secretBox, now }: SqlContext): Inbou
           updated_at: time,
         };
         await tx.insertInto('inbound_events').values(row).execute();
+        if (input.failingRule) await recordVerificationFailure(tx, input.sourceId, input.failingRule, input.reason, time);
         return toInboundEvent(row);
       });
     },

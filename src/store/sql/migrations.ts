@@ -3,6 +3,7 @@ import { migrationContext, type Dialect, type MigrationContext } from './migrati
 import * as core from './migrations/0001-core.js';
 import * as delivery from './migrations/0002-delivery.js';
 import * as inbound from './migrations/0003-inbound.js';
+import * as operability from './migrations/0005-operability.js';
 
 /**
  * Versioned migrations shared by both adapters, applied in the order of their names. One file per migration in
@@ -12,6 +13,7 @@ const migrations: Record<string, { up(db: Kysely<unknown>, context: MigrationCon
   '0001_core': core,
   '0002_delivery': delivery,
   '0003_inbound': inbound,
+  '0005_operability': operability,
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

@@ -9,6 +9,8 @@ import { eventTypeStore } from './event-types.js';
 import { idempotencyStore } from './idempotency.js';
 import { inboundEventStore } from './inbound-events.js';
 import { messageStore } from './messages.js';
+import { operationalWebhookStore } from './operational-events.js';
+import { retentionStore } from './retention.js';
 import { settingsStore } from './settings.js';
 import { sourceStore } from './sources.js';
 import { statsStore } from './stats.js';
@@ -31,6 +33,8 @@ export function createSqlStore(ctx: SqlContext): Store {
     ...deliveryQueueStore(ctx),
     ...sourceStore(ctx),
     ...inboundEventStore(ctx),
+    ...operationalWebhookStore(ctx),
+    ...retentionStore(ctx),
     ...statsStore(ctx),
     migrate: () => engine.migrate(),
     async health() {
