@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { Config } from './config/config.js';
+import { ConfigError, type Config } from './config/config.js';
 import { buildServer } from './api/server.js';
 import { TokenAuthenticator, bootstrapAdminToken } from './auth/tokens.js';
 import { openCoordination } from './coordination/open-coordination.js';
@@ -13,6 +13,9 @@ import { recoverEndpoint } from './delivery/recovery.js';
 import { replayEvents } from './inbound/replay.js';
 import { SourceDirectory } from './inbound/source-directory.js';
 import { DeliveryWorker } from './delivery/worker.js';
+import { AddressPolicy, refusedLiteralUrl } from './delivery/ssrf.js';
+import { OperationalForwarder } from './operational/forwarder.js';
+import { Pruner } from './retention/pruner.js';
 import { openStore, sqliteFilePath } from './store/open-store.js';
 import { HookyardMetrics } from './observability/metrics.js';
 import { QueueWatch } from './observability/queue-watch.js';
@@ -40,6 +43,7 @@ export interface StartOptions {
 export async function startHookyard(config: Config, options: StartOptions = {}): Promise<RunningHookyard> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const now = options.now ?? Date.now;
+  checkOperationalWebhookUrl(config);
   const mainKey = resolveMainKey(config.mainKey, config.dataDir);
   if (config.databaseUrl && mainKey.source !== 'config') {
     logger.warn('HOOKYARD_MAIN_KEY is not set: secrets are encrypted with a key in the data dir, which other processes will not have');
@@ -72,6 +76,8 @@ export async function startHookyard(config: Config, options: StartOptions = {}):
     worker?.wake();
     coordination.signal.announce();
   };
+  const forwarder = worker && (await startOperationalWebhooks(config, store, logger, wakeDelivery));
+  const pruner = worker && new Pruner(store, config, { intervalMs: config.pruneIntervalMs, now, logger: logger.child({ component: 'retention' }) });
   const tasks = new BackgroundTasks(
     store,
     { 'endpoint.recover': (task) => recoverEndpoint(store, task), 'source.replay': (task) => replayEvents(store, task) },
@@ -94,6 +100,8 @@ export async function startHookyard(config: Config, options: StartOptions = {}):
   });
   const address = await server.listen({ port: config.port, host: config.host });
   worker?.start();
+  forwarder?.start();
+  pruner?.start();
 
   let closing: Promise<void> | undefined;
   return {
@@ -107,7 +115,7 @@ export async function startHookyard(config: Config, options: StartOptions = {}):
     close() {
       closing ??= (async () => {
         // Deliveries are stopped and their leases released while the store is still open.
-        await Promise.all([server.close(), worker?.stop(config.shutdownGraceMs)]);
+        await Promise.all([server.close(), worker?.stop(config.shutdownGraceMs), forwarder?.stop(), pruner?.stop()]);
         unsubscribe();
         await tasks.close();
         await coordination.close();
@@ -116,4 +124,32 @@ export async function startHookyard(config: Config, options: StartOptions = {}):
       return closing;
     },
   };
+}
+
+/** The operator URL passes the guard of endpoints created through the API; names are checked again at send time. */
+function checkOperationalWebhookUrl(config: Config): void {
+  if (config.operationalWebhookUrl === null) return;
+  const refused = refusedLiteralUrl(config.operationalWebhookUrl, new AddressPolicy(config.allowPrivateNetworks));
+  if (refused !== null) throw new ConfigError('HOOKYARD_OPERATIONAL_WEBHOOK_URL', `is refused: ${refused}`);
+}
+
+/**
+ * Points the operator endpoint at the configured URL (or removes it) and returns the forwarder that feeds it; null
+ * when no URL is configured. Worker processes do this: they are the ones that send.
+ */
+async function startOperationalWebhooks(config: Config, store: Store, logger: Logger, wakeDelivery: () => void): Promise<OperationalForwarder | null> {
+  const url = config.operationalWebhookUrl;
+  const secret = config.operationalWebhookSecret;
+  if (url === null || secret === null) {
+    await store.configureOperationalWebhook(null);
+    return null;
+  }
+  await store.configureOperationalWebhook({ url, secret });
+  return new OperationalForwarder({
+    store,
+    intervalMs: config.workerPollIntervalMs,
+    payloadRetentionDays: config.retentionDays,
+    logger: logger.child({ component: 'operational-webhooks' }),
+    onForwarded: wakeDelivery,
+  });
 }

@@ -64,6 +64,21 @@ export interface Config {
   publicRateLimit: number;
   /** Days a received webhook's body is kept (for forwarding, retries and replay); its metadata is kept longer. */
   inboundRetentionDays: number;
+  /** Days a message's payload is kept when neither the message nor its application says otherwise. */
+  retentionDays: number;
+  /** Days an attempt's response body is kept. */
+  attemptRetentionDays: number;
+  /** Days messages, attempts, inbound events and operational events are kept at all; 0 keeps them for ever. */
+  metadataRetentionDays: number;
+  /** How often worker processes prune expired content, milliseconds. */
+  pruneIntervalMs: number;
+  /** Where operational webhooks (endpoint.*, message.attempt.*, source.*) are sent; null sends none. */
+  operationalWebhookUrl: string | null;
+  /** `whsec_…` secret that signs operational webhooks; required with the URL. */
+  operationalWebhookSecret: string | null;
+  /** Rejected requests within the window that make a source `source.verification_failing`. */
+  verificationFailingThreshold: number;
+  verificationFailingWindowSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -169,6 +184,16 @@ function mainKey(raw: string, env: string): string | null {
   return raw.trim();
 }
 
+function webhookSecret(raw: string, env: string): string | null {
+  const value = raw.trim();
+  if (value === '') return null;
+  const key = value.startsWith('whsec_') ? value.slice('whsec_'.length) : value;
+  // Standard Webhooks: the part after the prefix is base64 of the key, 24 to 64 bytes.
+  const bytes = /^[A-Za-z0-9+/]+={0,2}$/.test(key) ? Buffer.from(key, 'base64').length : 0;
+  if (bytes < 24 || bytes > 64) throw new ConfigError(env, 'must be whsec_ followed by base64 of 24 to 64 bytes');
+  return `whsec_${key}`;
+}
+
 function adminToken(raw: string, env: string): string | null {
   if (raw.trim() === '') return null;
   if (raw.trim().length < 24) throw new ConfigError(env, 'must be at least 24 characters long');
@@ -233,6 +258,24 @@ const settings: { [K in keyof Config]: Setting<K> } = {
   apiRateLimit: { key: 'apiRateLimit', env: 'HOOKYARD_API_RATE_LIMIT', parse: integer(0, 1_000_000), fallback: () => 1000 },
   inboundRetentionDays: { key: 'inboundRetentionDays', env: 'HOOKYARD_INBOUND_RETENTION_DAYS', parse: integer(1, 3650), fallback: () => 30 },
   publicRateLimit: { key: 'publicRateLimit', env: 'HOOKYARD_PUBLIC_RATE_LIMIT', parse: integer(0, 1_000_000), fallback: () => 500 },
+  retentionDays: { key: 'retentionDays', env: 'HOOKYARD_RETENTION_DAYS', parse: integer(1, 3650), fallback: () => 90 },
+  attemptRetentionDays: { key: 'attemptRetentionDays', env: 'HOOKYARD_ATTEMPT_RETENTION_DAYS', parse: integer(1, 3650), fallback: () => 30 },
+  metadataRetentionDays: { key: 'metadataRetentionDays', env: 'HOOKYARD_METADATA_RETENTION_DAYS', parse: integer(0, 36_500), fallback: () => 0 },
+  pruneIntervalMs: { key: 'pruneIntervalMs', env: 'HOOKYARD_PRUNE_INTERVAL_MS', parse: integer(10, 86_400_000), fallback: () => 600_000 },
+  operationalWebhookUrl: { key: 'operationalWebhookUrl', env: 'HOOKYARD_OPERATIONAL_WEBHOOK_URL', parse: url(['http:', 'https:']), fallback: () => null },
+  operationalWebhookSecret: { key: 'operationalWebhookSecret', env: 'HOOKYARD_OPERATIONAL_WEBHOOK_SECRET', parse: webhookSecret, fallback: () => null },
+  verificationFailingThreshold: {
+    key: 'verificationFailingThreshold',
+    env: 'HOOKYARD_VERIFICATION_FAILING_THRESHOLD',
+    parse: integer(1, 1_000_000),
+    fallback: () => 10,
+  },
+  verificationFailingWindowSeconds: {
+    key: 'verificationFailingWindowSeconds',
+    env: 'HOOKYARD_VERIFICATION_FAILING_WINDOW_SECONDS',
+    parse: integer(1, 86_400),
+    fallback: () => 900,
+  },
 };
 
 function readConfigFile(path: string): Source {
@@ -267,5 +310,9 @@ export function loadConfig(env: Source = process.env, options: { configFile?: st
     const raw = source[setting.env];
     config[setting.key] = raw === undefined ? setting.fallback() : setting.parse(raw, setting.env);
   }
-  return { ...(config as Config), ...options.overrides };
+  const result = { ...(config as Config), ...options.overrides };
+  if (result.operationalWebhookUrl !== null && result.operationalWebhookSecret === null) {
+    throw new ConfigError('HOOKYARD_OPERATIONAL_WEBHOOK_SECRET', 'must be set when HOOKYARD_OPERATIONAL_WEBHOOK_URL is');
+  }
+  return result;
 }

@@ -4,7 +4,7 @@ import { verifyInbound } from './verification/index.js';
 import { field, idText, parseJson, typeText } from './verification/payload.js';
 import { validatePayload } from './payload-schemas.js';
 import { routeMessage } from '../delivery/routing.js';
-import type { InboundEvent, InboundEventStore, InboundRequestInfo, ReceiveOutcome, Source } from '../store/port.js';
+import type { InboundEvent, InboundEventStore, InboundRequestInfo, ReceiveOutcome, Source, VerificationFailingRule } from '../store/port.js';
 
 /** A request as it reached the receive route. */
 export interface ReceivedRequest {
@@ -32,6 +32,8 @@ export interface ReceiveOptions {
   now: () => number;
   /** How long received bodies are kept. */
   bodyRetentionDays: number;
+  /** When a source counts as failing verification (`source.verification_failing`). */
+  failingRule?: VerificationFailingRule;
 }
 
 /** Headers that carry credentials for Hookyard itself: never stored, never forwarded. */
@@ -77,7 +79,7 @@ export async function receiveWebhook(options: ReceiveOptions, source: Source, re
   const info = requestInfo(source, request);
   const verification = verifyInbound(source.type, source.config, { method: request.method, url: request.url, headers: request.headers, body: request.body }, time);
   if (!verification.ok) {
-    const event = await options.store.recordRejectedRequest({ sourceId: source.id, request: info, reason: verification.reason });
+    const event = await options.store.recordRejectedRequest({ sourceId: source.id, request: info, reason: verification.reason, failingRule: options.failingRule });
     return { kind: 'rejected', reason: verification.reason, event };
   }
   if (verification.reply) return { kind: 'handshake', reply: verification.reply };

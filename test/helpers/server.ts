@@ -39,6 +39,8 @@ export interface RequestOptions {
 export interface TestServerOptions {
   overrides?: Partial<Config>;
   store?: 'sqlite' | 'postgres';
+  /** The clock of the store, API and workers (kept across restarts); the wall clock by default. */
+  now?: () => number;
   /** Collect the server's log lines at this level into `logs` (otherwise the configured level, silent, is used). */
   captureLogs?: Config['logLevel'];
 }
@@ -81,7 +83,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const logs: Record<string, any>[] = [];
   const logger = () =>
     options.captureLogs ? createLogger(options.captureLogs, { write: (line: string) => void logs.push(JSON.parse(line)) }) : createLogger(config.logLevel);
-  let running = await startHookyard(config, { logger: logger() });
+  const start = () => startHookyard(config, { logger: logger(), now: options.now });
+  let running = await start();
   let url = running.url;
 
   async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<HttpResult<T>> {
@@ -110,7 +113,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     request,
     async restart() {
       await running.close();
-      running = await startHookyard(config, { logger: logger() });
+      running = await start();
       url = running.url;
       server.url = url;
       server.running = running;

@@ -17,6 +17,7 @@ function toInput(body: ApplicationIn, uidFallback: string | null = null): Applic
     uid: body.uid ?? uidFallback,
     throttleRate: body.throttleRate ?? body.rateLimit ?? null,
     metadata: body.metadata ?? {},
+    payloadRetentionPeriod: body.payloadRetentionPeriod ?? null,
   };
 }
 
@@ -136,6 +137,7 @@ export function applicationRoutes(deps: ApiDeps): FastifyPluginAsync {
               uid: patch.uid !== undefined ? patch.uid : existing.uid,
               throttleRate: rate !== undefined ? rate : existing.throttleRate,
               metadata: patch.metadata ?? existing.metadata,
+              payloadRetentionPeriod: patch.payloadRetentionPeriod !== undefined ? patch.payloadRetentionPeriod : existing.payloadRetentionPeriod,
             },
             version,
           ),

@@ -3,6 +3,11 @@ import type { Application } from '../../store/port.js';
 import { DateTime, Metadata, Nullable, NullableUid, iso } from '../shared-schemas.js';
 
 const ThrottleRate = Type.Integer({ minimum: 1, maximum: 65535, description: 'Maximum messages per second to send to this application\'s endpoints.' });
+const PayloadRetentionPeriod = Type.Integer({
+  minimum: 1,
+  maximum: 3650,
+  description: "Days new messages keep their payload unless they set their own period; null: the server's default. Extension.",
+});
 
 export const ApplicationIn = Type.Object(
   {
@@ -12,6 +17,7 @@ export const ApplicationIn = Type.Object(
     /** Newer Svix name for throttleRate; accepted so newer SDKs work unmodified. */
     rateLimit: Type.Optional(Nullable(ThrottleRate)),
     metadata: Type.Optional(Metadata),
+    payloadRetentionPeriod: Type.Optional(Nullable(PayloadRetentionPeriod)),
   },
   { additionalProperties: false, title: 'ApplicationIn' },
 );
@@ -24,6 +30,7 @@ export const ApplicationPatch = Type.Object(
     throttleRate: Type.Optional(Nullable(ThrottleRate)),
     rateLimit: Type.Optional(Nullable(ThrottleRate)),
     metadata: Type.Optional(Metadata),
+    payloadRetentionPeriod: Type.Optional(Nullable(PayloadRetentionPeriod)),
   },
   { additionalProperties: false, title: 'ApplicationPatch' },
 );
@@ -37,6 +44,7 @@ export const ApplicationOut = Type.Object(
     throttleRate: Nullable(Type.Integer()),
     rateLimit: Nullable(Type.Integer()),
     metadata: Metadata,
+    payloadRetentionPeriod: Nullable(Type.Integer()),
     createdAt: DateTime,
     updatedAt: DateTime,
   },
@@ -52,6 +60,7 @@ export function toApplicationOut(app: Application): ApplicationOut {
     throttleRate: app.throttleRate,
     rateLimit: app.throttleRate,
     metadata: app.metadata,
+    payloadRetentionPeriod: app.payloadRetentionPeriod,
     createdAt: iso(app.createdAt),
     updatedAt: iso(app.updatedAt),
   };

@@ -32,6 +32,7 @@ export function messageRoutes(deps: ApiDeps): FastifyPluginAsync {
       uid: body.application.uid ?? idOrUid,
       throttleRate: body.application.throttleRate ?? body.application.rateLimit ?? null,
       metadata: body.application.metadata ?? {},
+      payloadRetentionPeriod: body.application.payloadRetentionPeriod ?? null,
     });
     if (created.ok) return created.value;
     // Another request created it meanwhile.
@@ -66,8 +67,10 @@ export function messageRoutes(deps: ApiDeps): FastifyPluginAsync {
           if (deliverAt.getTime() > time + MAX_DELIVER_AT_MS) throw invalid(['body', 'deliverAt'], 'must be within 90 days');
           if (deliverAt.getTime() <= time) deliverAt = null;
         }
-        const retentionDays = body.payloadRetentionPeriod ?? (body.payloadRetentionHours ? Math.ceil(body.payloadRetentionHours / 24) : 90);
         const application = await applicationFor(request, request.params.app_id, body);
+        const retentionDays =
+          body.payloadRetentionPeriod ??
+          (body.payloadRetentionHours ? Math.ceil(body.payloadRetentionHours / 24) : (application.payloadRetentionPeriod ?? deps.config.retentionDays));
         const created = unwrap(
           await store.createMessage(
             application.id,

@@ -15,7 +15,8 @@ export const MessageIn = Type.Object(
     eventId: Type.Optional(NullableUid),
     channels: Type.Optional(Nullable(Channels)),
     tags: Type.Optional(Nullable(Tags)),
-    payloadRetentionPeriod: Type.Optional(Nullable(Type.Integer({ minimum: 5, maximum: 90, default: 90, description: 'Days' }))),
+    // No schema default: an absent period falls back to the application's, then to the server's (90 days unless configured).
+    payloadRetentionPeriod: Type.Optional(Nullable(Type.Integer({ minimum: 5, maximum: 90, description: 'Days' }))),
     payloadRetentionHours: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 2160 }))),
     deliverAt: Type.Optional(Nullable(DateTime)),
     application: Type.Optional(Nullable(ApplicationIn)),

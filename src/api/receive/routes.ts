@@ -37,7 +37,12 @@ function providerUrl(deps: ApiDeps, request: FastifyRequest): string {
  * forwarding itself is asynchronous.
  */
 export function receiveRoutes(deps: ApiDeps): FastifyPluginAsync {
-  const receiveOptions = { store: deps.store, now: deps.now, bodyRetentionDays: deps.config.inboundRetentionDays };
+  const receiveOptions = {
+    store: deps.store,
+    now: deps.now,
+    bodyRetentionDays: deps.config.inboundRetentionDays,
+    failingRule: { threshold: deps.config.verificationFailingThreshold, windowMs: deps.config.verificationFailingWindowSeconds * 1000 },
+  };
 
   /** A body chosen by the source or the provider's handshake, sent as it is, past the response schema. */
   function sendVerbatim(reply: FastifyReply, answer: { status: number; contentType: string; body: string }) {
