@@ -9,6 +9,8 @@ import { createLogger } from './core/logger.js';
 import { resolveMainKey } from './core/main-key.js';
 import { SecretBox } from './core/secret-box.js';
 import { BackgroundTasks } from './core/background-tasks.js';
+import { AccessTokens } from './auth/oauth/access-tokens.js';
+import { AuthorizationServer } from './auth/oauth/authorization-server.js';
 import { recoverEndpoint } from './delivery/recovery.js';
 import { replayEvents } from './inbound/replay.js';
 import { SourceDirectory } from './inbound/source-directory.js';
@@ -41,14 +43,14 @@ export interface StartOptions {
 
 /** Wires store, API and workers from one validated configuration and starts listening. */
 export async function startHookyard(config: Config, options: StartOptions = {}): Promise<RunningHookyard> {
-  const logger = options.logger ?? createLogger(config.logLevel);
+  const logger = options.logger ?? createLogger(config.logLevel, undefined, config.logRedact);
   const now = options.now ?? Date.now;
   checkOperationalWebhookUrl(config);
-  const mainKey = resolveMainKey(config.mainKey, config.dataDir);
+  const mainKey = resolveMainKey(config.mainKey, config.dataDir, config.previousMainKeys);
   if (config.databaseUrl && mainKey.source !== 'config') {
     logger.warn('HOOKYARD_MAIN_KEY is not set: secrets are encrypted with a key in the data dir, which other processes will not have');
   }
-  const secretBox = new SecretBox(mainKey.key);
+  const secretBox = new SecretBox(mainKey.key, mainKey.previous);
   const metrics = new HookyardMetrics();
   const storeKind = config.databaseUrl ? 'postgres' : 'sqlite';
   const store = await openStore({
@@ -65,6 +67,14 @@ export async function startHookyard(config: Config, options: StartOptions = {}):
   metrics.watchQueue(() => queue.read(), now);
   const generatedAdminToken = await bootstrapAdminToken(store, config.adminToken);
   const authenticator = new TokenAuthenticator(store, now);
+  const oauth = new AuthorizationServer({
+    store,
+    tokens: new AccessTokens([mainKey.key, ...mainKey.previous], config.publicUrl ?? 'hookyard', config.accessTokenTtlSeconds),
+    authenticator,
+    refreshLifetimeSeconds: config.refreshTokenTtlSeconds,
+    now,
+  });
+  authenticator.accessTokens = (token) => oauth.principalOf(token);
 
   const coordination = await openCoordination(config, store, logger);
 
@@ -88,7 +98,9 @@ export async function startHookyard(config: Config, options: StartOptions = {}):
   const server = await buildServer({
     config,
     store,
+    secretBox,
     authenticator,
+    oauth,
     logger,
     metrics,
     queue,

@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { TokenAuthenticator, Principal } from '../auth/tokens.js';
 import type { Coordination } from '../coordination/port.js';
+import type { AuthorizationServer } from '../auth/oauth/authorization-server.js';
+import type { SecretBox } from '../core/secret-box.js';
 import type { SourceDirectory } from '../inbound/source-directory.js';
 import type { HookyardMetrics } from '../observability/metrics.js';
 import type { QueueWatch } from '../observability/queue-watch.js';
@@ -13,7 +15,11 @@ import { forbidden, notFound, unauthorized } from './errors.js';
 export interface ApiDeps {
   config: Config;
   store: Store;
+  /** Seals what the API must keep but never show in clear (stored idempotent responses). */
+  secretBox: SecretBox;
   authenticator: TokenAuthenticator;
+  /** The OAuth 2.0 authorization server (token, revoke, introspect; sessions). */
+  oauth: AuthorizationServer;
   logger: Logger;
   /** This process's Prometheus metrics. */
   metrics: HookyardMetrics;

@@ -5,11 +5,18 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ApiDeps } from './context.js';
 import { StoreUnavailableError } from '../store/port.js';
-import { ApiError, ValidationFailed, unauthorized } from './errors.js';
+import { ApiError, ValidationFailed } from './errors.js';
 import { findNulString, registerJsonBodyParser } from './json-body.js';
 import { validatorCompiler } from './validation.js';
 import { registerIdempotency } from './plugins/idempotency.js';
 import { registerRateLimit } from './plugins/rate-limit.js';
+import { registerAuthentication } from './plugins/authentication.js';
+import { assignRouteScope } from './access.js';
+import { registerAudit } from './plugins/audit.js';
+import { apiKeyRoutes } from './api-key/routes.js';
+import { auditRoutes } from './audit/routes.js';
+import { oauthRoutes } from './oauth/routes.js';
+import { oauthClientRoutes } from './oauth-client/routes.js';
 import { applicationRoutes } from './application/routes.js';
 import { endpointRoutes } from './endpoint/routes.js';
 import { messageRoutes } from './message/routes.js';
@@ -60,17 +67,20 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     if (route.url.startsWith('/docs')) route.config = { ...(route.config as object), public: true };
   });
 
-  registerRequestObservability(app, deps.metrics);
+  app.addHook('onRoute', assignRouteScope);
+
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
-    if (request.is404 || request.routeOptions.config.public) return;
-    const header = request.headers.authorization;
-    const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-    if (!match) throw unauthorized('Missing or malformed Authorization header; expected "Bearer <token>".');
-    const principal = await deps.authenticator.authenticate(match[1]!);
-    if (!principal) throw unauthorized();
-    request.principal = principal;
   });
+  registerRequestObservability(app, deps.metrics);
+  registerAuthentication(app, {
+    authenticator: deps.authenticator,
+    applications: deps.store,
+    limiter: deps.coordination.rateLimiter,
+    failuresPerMinute: deps.config.authFailureLimit,
+    now: deps.now,
+  });
+  registerAudit(app, { store: deps.store, logger: deps.logger, now: deps.now });
   registerRateLimit(app, { limiter: deps.coordination.rateLimiter, perCredential: deps.config.apiRateLimit, perAddress: deps.config.publicRateLimit, now: deps.now });
 
   app.addHook('preValidation', async (request) => {
@@ -121,7 +131,7 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     await v1.register(healthRoutes(deps));
     // A worker process serves health checks only; the API is the api and all roles' business.
     if (deps.config.role === 'worker') return;
-    registerIdempotency(v1, { store: deps.store, now: deps.now });
+    registerIdempotency(v1, { store: deps.store, secretBox: deps.secretBox, now: deps.now });
     await v1.register(applicationRoutes(deps));
     await v1.register(endpointRoutes(deps));
     await v1.register(messageRoutes(deps));
@@ -130,18 +140,22 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     await v1.register(authRoutes(deps));
     await v1.register(backgroundTaskRoutes(deps));
     await v1.register(statsRoutes(deps));
+    await v1.register(apiKeyRoutes(deps));
+    await v1.register(auditRoutes(deps));
+    await v1.register(oauthClientRoutes(deps));
     v1.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   }, { prefix: '/api/v1' });
 
   if (deps.config.role !== 'worker') {
     // The Svix Ingest API: sources, their destinations (endpoints owned by the source) and, as an extension, events.
     await app.register(async (ingest) => {
-      registerIdempotency(ingest, { store: deps.store, now: deps.now });
+      registerIdempotency(ingest, { store: deps.store, secretBox: deps.secretBox, now: deps.now });
       await ingest.register(sourceRoutes(deps));
       await ingest.register(endpointRoutes(deps, sourceEndpointScope(deps)));
       await ingest.register(inboundEventRoutes(deps));
     }, { prefix: '/ingest/api/v1' });
     await app.register(receiveRoutes(deps));
+    await app.register(oauthRoutes(deps));
   }
 
   return app;

@@ -1,19 +1,47 @@
 import { constantTimeEqual, hashToken } from '../core/secret-box.js';
 import { randomToken } from '../core/ids.js';
-import type { PrincipalKind, Store } from '../store/port.js';
+import type { ApiToken, PrincipalKind, Store } from '../store/port.js';
+import { PORTAL_READ_SCOPES, PORTAL_WRITE_SCOPES } from './scopes.js';
 
 export interface Principal {
+  /** The credential's id: a token or key id, or for an OAuth access token its client's or key's id. */
   tokenId: string;
   kind: PrincipalKind;
   /** Set when the credential is confined to one application. */
   appId: string | null;
   scopes: string[];
+  /** Requests per second allowed to this credential; null: the configured default. */
+  rateLimit: number | null;
+  /** For an OAuth access token: its id, its refresh family, and when it expires. */
+  session?: { id: string; familyId: string | null; expiresAt: Date };
 }
 
-const tokenPrefixes: Record<PrincipalKind, string> = { admin: 'hy_admin_', app_portal: 'appsk_' };
+const tokenPrefixes: Record<'admin' | 'app_portal', string> = { admin: 'hy_admin_', app_portal: 'appsk_' };
 
-export function generateToken(kind: PrincipalKind): string {
+export function generateToken(kind: 'admin' | 'app_portal'): string {
   return `${tokenPrefixes[kind]}${randomToken(32)}`;
+}
+
+/** API keys look like `hyk_1a2B3c4D_<secret>`: the part before the second underscore is shown in lists. */
+export function generateApiKey(): { key: string; prefix: string } {
+  const prefix = `hyk_${randomToken(6).replace(/[-_]/g, 'x')}`;
+  return { key: `${prefix}_${randomToken(32)}`, prefix };
+}
+
+/** Signs a short-lived access token into a principal, or null if it is not one of ours, expired or revoked. */
+export type AccessTokenVerifier = (token: string) => Promise<Principal | null>;
+
+/** How often a key's last use is written: often enough to tell a key in use from a forgotten one. */
+const LAST_USED_EVERY_MS = 60_000;
+
+/** The scopes a stored token carries; portal tokens made before scopes were finer-grained are mapped onto them. */
+function scopesOf(token: ApiToken): string[] {
+  if (token.kind !== 'app_portal' || !token.scopes.includes('app:write') || token.scopes.includes('endpoint:write')) return token.scopes;
+  return [...PORTAL_WRITE_SCOPES];
+}
+
+export function portalScopes(readOnly: boolean): string[] {
+  return [...(readOnly ? PORTAL_READ_SCOPES : PORTAL_WRITE_SCOPES)];
 }
 
 interface CacheEntry {
@@ -29,8 +57,11 @@ interface CacheEntry {
 export class TokenAuthenticator {
   private readonly cache = new Map<string, CacheEntry>();
 
+  /** Verifies OAuth access tokens (signed, not stored); set once the authorization server is wired in. */
+  accessTokens: AccessTokenVerifier | null = null;
+
   constructor(
-    private readonly store: Store,
+    private readonly store: Pick<Store, 'findApiTokenByHash' | 'touchApiToken'>,
     private readonly now: () => number = Date.now,
     private readonly cacheMs = 5000,
     private readonly maxEntries = 10_000,
@@ -41,6 +72,12 @@ export class TokenAuthenticator {
     const cached = this.cache.get(hash);
     const time = this.now();
     if (cached && cached.expiresAt > time) return cached.principal;
+    // Access tokens are JWTs (three dot-separated parts); stored credentials never contain a dot.
+    if (this.accessTokens && token.split('.').length === 3) {
+      const principal = await this.accessTokens(token);
+      this.remember(hash, principal, time + this.cacheMs);
+      return principal;
+    }
     const row = await this.store.findApiTokenByHash(hash);
     let principal: Principal | null = null;
     if (
@@ -49,12 +86,19 @@ export class TokenAuthenticator {
       row.revokedAt === null &&
       (row.expiresAt === null || row.expiresAt.getTime() > time)
     ) {
-      principal = { tokenId: row.id, kind: row.kind, appId: row.appId, scopes: row.scopes };
+      principal = { tokenId: row.id, kind: row.kind, appId: row.appId, scopes: scopesOf(row), rateLimit: row.rateLimit };
+      if (row.kind === 'api_key' && (row.lastUsedAt === null || time - row.lastUsedAt.getTime() >= LAST_USED_EVERY_MS)) {
+        // Bookkeeping, not part of the request: a failure to record it must not fail the call.
+        void this.store.touchApiToken(row.id, new Date(time)).catch(() => undefined);
+      }
     }
-    if (this.cache.size >= this.maxEntries) this.cache.clear();
-    const expiresAt = Math.min(time + this.cacheMs, row?.expiresAt?.getTime() ?? Number.POSITIVE_INFINITY);
-    this.cache.set(hash, { principal, expiresAt });
+    this.remember(hash, principal, Math.min(time + this.cacheMs, row?.expiresAt?.getTime() ?? Number.POSITIVE_INFINITY));
     return principal;
+  }
+
+  private remember(hash: string, principal: Principal | null, expiresAt: number): void {
+    if (this.cache.size >= this.maxEntries) this.cache.clear();
+    this.cache.set(hash, { principal, expiresAt });
   }
 
   forget(tokenId: string): void {

@@ -32,6 +32,8 @@ export interface Config {
   sqliteSynchronous: 'full' | 'normal';
   /** base64 of 32 bytes; encrypts secrets at rest. Generated into the data dir when absent. */
   mainKey: string | null;
+  /** Main keys being rotated away: they open secrets sealed with them, never seal. */
+  previousMainKeys: string[];
   /** Seconds between delivery attempts: the first entry is the delay before the first retry. */
   retrySchedule: number[];
   /** Per-attempt request timeout, milliseconds. */
@@ -62,6 +64,14 @@ export interface Config {
   apiRateLimit: number;
   /** Requests per second per client address on unauthenticated routes that take traffic (receiving, token); 0: off. */
   publicRateLimit: number;
+  /** Lifetime of OAuth access tokens, seconds. */
+  accessTokenTtlSeconds: number;
+  /** Lifetime of OAuth refresh tokens (each rotation starts a new one), seconds. */
+  refreshTokenTtlSeconds: number;
+  /** Field names censored in every log line, wherever they appear (besides credentials, always censored). */
+  logRedact: string[];
+  /** Failed authentications allowed per client address per minute before it gets 429s; 0: no limit. */
+  authFailureLimit: number;
   /** Days a received webhook's body is kept (for forwarding, retries and replay); its metadata is kept longer. */
   inboundRetentionDays: number;
   /** Days a message's payload is kept when neither the message nor its application says otherwise. */
@@ -238,6 +248,12 @@ const settings: { [K in keyof Config]: Setting<K> } = {
   bodyLimit: { key: 'bodyLimit', env: 'HOOKYARD_BODY_LIMIT', parse: integer(1024, 64 * 1024 * 1024), fallback: () => 1024 * 1024 },
   sqliteSynchronous: { key: 'sqliteSynchronous', env: 'HOOKYARD_SQLITE_SYNCHRONOUS', parse: oneOf('full', 'normal'), fallback: () => 'full' },
   mainKey: { key: 'mainKey', env: 'HOOKYARD_MAIN_KEY', parse: mainKey, fallback: () => null },
+  previousMainKeys: {
+    key: 'previousMainKeys',
+    env: 'HOOKYARD_PREVIOUS_MAIN_KEYS',
+    parse: (raw, env) => raw.split(',').map((item) => mainKey(item, env)).filter((key): key is string => key !== null),
+    fallback: () => [],
+  },
   retrySchedule: { key: 'retrySchedule', env: 'HOOKYARD_RETRY_SCHEDULE', parse: retrySchedule, fallback: () => [...DEFAULT_RETRY_SCHEDULE] },
   requestTimeoutMs: { key: 'requestTimeoutMs', env: 'HOOKYARD_REQUEST_TIMEOUT_MS', parse: integer(100, 300_000), fallback: () => 15_000 },
   responseBodyLimit: { key: 'responseBodyLimit', env: 'HOOKYARD_RESPONSE_BODY_LIMIT', parse: integer(0, 1024 * 1024), fallback: () => 20_000 },
@@ -256,6 +272,19 @@ const settings: { [K in keyof Config]: Setting<K> } = {
   shutdownGraceMs: { key: 'shutdownGraceMs', env: 'HOOKYARD_SHUTDOWN_GRACE_MS', parse: integer(0, 25_000), fallback: () => 10_000 },
   role: { key: 'role', env: 'HOOKYARD_ROLE', parse: oneOf('api', 'worker', 'all'), fallback: () => 'all' },
   apiRateLimit: { key: 'apiRateLimit', env: 'HOOKYARD_API_RATE_LIMIT', parse: integer(0, 1_000_000), fallback: () => 1000 },
+  accessTokenTtlSeconds: { key: 'accessTokenTtlSeconds', env: 'HOOKYARD_ACCESS_TOKEN_TTL_SECONDS', parse: integer(60, 86_400), fallback: () => 900 },
+  refreshTokenTtlSeconds: { key: 'refreshTokenTtlSeconds', env: 'HOOKYARD_REFRESH_TOKEN_TTL_SECONDS', parse: integer(300, 365 * 86_400), fallback: () => 30 * 86_400 },
+  logRedact: {
+    key: 'logRedact',
+    env: 'HOOKYARD_LOG_REDACT',
+    parse: (raw, env) => {
+      const fields = raw.split(',').map((field) => field.trim()).filter(Boolean);
+      for (const field of fields) if (!/^[A-Za-z_$][A-Za-z0-9_$-]{0,63}$/.test(field)) throw new ConfigError(env, `has an invalid field name ${JSON.stringify(field)}`);
+      return fields;
+    },
+    fallback: () => ['password', 'passwd', 'apiKey', 'api_key', 'accessToken', 'access_token', 'refreshToken', 'refresh_token', 'clientSecret', 'client_secret', 'cardNumber', 'cvv'],
+  },
+  authFailureLimit: { key: 'authFailureLimit', env: 'HOOKYARD_AUTH_FAILURE_LIMIT', parse: integer(0, 1_000_000), fallback: () => 20 },
   inboundRetentionDays: { key: 'inboundRetentionDays', env: 'HOOKYARD_INBOUND_RETENTION_DAYS', parse: integer(1, 3650), fallback: () => 30 },
   publicRateLimit: { key: 'publicRateLimit', env: 'HOOKYARD_PUBLIC_RATE_LIMIT', parse: integer(0, 1_000_000), fallback: () => 500 },
   retentionDays: { key: 'retentionDays', env: 'HOOKYARD_RETENTION_DAYS', parse: integer(1, 3650), fallback: () => 90 },

@@ -17,6 +17,8 @@ export const idPrefixes = {
   inboundEvent: 'evt',
   apiKey: 'key',
   oauthClient: 'cli',
+  audit: 'aud',
+  refreshToken: 'rt',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -18,6 +18,11 @@ export const redactedPaths = [
   '*.authorization',
 ];
 
-export function createLogger(level: string, destination?: DestinationStream): Logger {
-  return pino({ level, base: { service: 'hookyard' }, redact: { paths: redactedPaths, censor: '[redacted]' } }, destination);
+/**
+ * `sensitiveFields` names fields (at the top level or one level down) that are censored wherever they appear: the
+ * operator's list of what their payloads may carry (`password`, `cardNumber`…), for any log line that holds data.
+ */
+export function createLogger(level: string, destination?: DestinationStream, sensitiveFields: readonly string[] = []): Logger {
+  const extra = sensitiveFields.flatMap((field) => [field, `*.${field}`]);
+  return pino({ level, base: { service: 'hookyard' }, redact: { paths: [...redactedPaths, ...extra], censor: '[redacted]' } }, destination);
 }

@@ -1,35 +1,75 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
-const VERSION = 'v1';
-
 /**
  * Authenticated encryption (AES-256-GCM) for secrets that must be read back, such as endpoint signing secrets.
- * Ciphertext format: `v1.<iv>.<tag>.<data>` in base64url, so a later key or algorithm can be told apart.
+ * Ciphertext format: `v2.<key id>.<iv>.<tag>.<data>` in base64url, the key id naming which main key sealed it.
+ * (`v1.<iv>.<tag>.<data>`, without a key id, was written before main keys could be rotated; it still opens.)
+ *
+ * The box holds the current main key, which seals, and previous ones, which only open: during a main-key rotation
+ * every process can read what any other wrote, old key or new, until everything is resealed.
  */
 export class SecretBox {
-  private readonly key: Buffer;
+  private readonly current: { id: string; key: Buffer };
+  private readonly keys: Map<string, Buffer>;
 
-  constructor(mainKeyBase64: string) {
-    this.key = Buffer.from(mainKeyBase64, 'base64');
-    if (this.key.length !== 32) throw new Error('main key must be 32 bytes');
+  constructor(mainKeyBase64: string, previousKeysBase64: readonly string[] = []) {
+    const all = [mainKeyBase64, ...previousKeysBase64].map((encoded) => {
+      const key = Buffer.from(encoded, 'base64');
+      if (key.length !== 32) throw new Error('main key must be 32 bytes');
+      return { id: keyIdOf(key), key };
+    });
+    this.current = all[0]!;
+    this.keys = new Map(all.map(({ id, key }) => [id, key]));
   }
 
   encrypt(plaintext: string): string {
     const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
+    const cipher = createCipheriv('aes-256-gcm', this.current.key, iv);
     const data = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return [VERSION, iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), data.toString('base64url')].join('.');
+    return ['v2', this.current.id, iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), data.toString('base64url')].join('.');
   }
 
   decrypt(sealed: string): string {
-    const [version, iv, tag, data] = sealed.split('.');
-    if (version !== VERSION || iv === undefined || tag === undefined || data === undefined) {
-      throw new Error('unrecognised secret format');
+    const parts = sealed.split('.');
+    if (parts[0] === 'v2' && parts.length === 5) {
+      const key = this.keys.get(parts[1]!);
+      if (!key) throw new Error('secret sealed with a main key this process does not have (set HOOKYARD_PREVIOUS_MAIN_KEYS during a rotation)');
+      return open(key, parts[2]!, parts[3]!, parts[4]!);
     }
-    const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64url'));
-    decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-    return Buffer.concat([decipher.update(Buffer.from(data, 'base64url')), decipher.final()]).toString('utf8');
+    if (parts[0] === 'v1' && parts.length === 4) {
+      // No key id: the authentication tag tells which key it was.
+      for (const key of this.keys.values()) {
+        try {
+          return open(key, parts[1]!, parts[2]!, parts[3]!);
+        } catch {
+          // not this key
+        }
+      }
+      throw new Error('secret sealed with a main key this process does not have');
+    }
+    throw new Error('unrecognised secret format');
   }
+
+  /** Whether a sealed value was sealed by another key than the current one (or in the old format). */
+  needsResealing(sealed: string): boolean {
+    const parts = sealed.split('.');
+    return !(parts[0] === 'v2' && parts[1] === this.current.id);
+  }
+
+  /** Opens with whichever key sealed it and seals again with the current key. */
+  reseal(sealed: string): string {
+    return this.encrypt(this.decrypt(sealed));
+  }
+}
+
+function keyIdOf(key: Buffer): string {
+  return createHash('sha256').update(key).digest('base64url').slice(0, 8);
+}
+
+function open(key: Buffer, iv: string, tag: string, data: string): string {
+  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
+  decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+  return Buffer.concat([decipher.update(Buffer.from(data, 'base64url')), decipher.final()]).toString('utf8');
 }
 
 /** Tokens are high-entropy, so one SHA-256 is enough to store them; a slow KDF would only cost latency. */

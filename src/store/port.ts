@@ -242,7 +242,12 @@ export interface BackgroundTask {
   updatedAt: Date;
 }
 
-export type PrincipalKind = 'admin' | 'app_portal';
+/**
+ * `admin`: the bootstrap or configured operator token. `app_portal`: a consumer-portal session confined to one
+ * application. `api_key`: a key made through the API or CLI, with scopes. `session`: a short-lived access token
+ * issued by `/oauth/token`.
+ */
+export type PrincipalKind = 'admin' | 'app_portal' | 'api_key' | 'session';
 
 export interface ApiToken {
   id: string;
@@ -251,9 +256,14 @@ export interface ApiToken {
   appId: string | null;
   name: string;
   scopes: string[];
+  /** The visible start of an API key (`hyk_1a2b3c4d`), to tell keys apart; null for other kinds. */
+  prefix: string | null;
+  /** Requests per second for this credential; null: the configured default. */
+  rateLimit: number | null;
   createdAt: Date;
   expiresAt: Date | null;
   revokedAt: Date | null;
+  lastUsedAt: Date | null;
 }
 
 export interface ApiTokenInput {
@@ -263,6 +273,38 @@ export interface ApiTokenInput {
   scopes: string[];
   tokenHash: string;
   expiresAt: Date | null;
+  prefix?: string | null;
+  rateLimit?: number | null;
+}
+
+export interface AuditEntry {
+  id: string;
+  at: Date;
+  /** The credential (token, key or client id) that acted; null when none could be identified. */
+  actorId: string | null;
+  actorKind: PrincipalKind | 'oauth_client' | null;
+  /** The operation, named by its API operation id (`v1.endpoint.create`), or `authenticate`. */
+  action: string;
+  method: string;
+  path: string;
+  statusCode: number;
+  /** `success`; `denied` (403: not allowed); `unauthenticated` (401); `throttled` (429 on repeated failures). */
+  outcome: 'success' | 'denied' | 'unauthenticated' | 'throttled';
+  appId: string | null;
+  ip: string;
+  requestId: string;
+}
+
+export interface AuditFilter extends TimeRange {
+  actorId?: string | null;
+  action?: string | null;
+  outcome?: AuditEntry['outcome'] | null;
+}
+
+export interface AuditStore {
+  recordAudit(entries: Omit<AuditEntry, 'id'>[]): Promise<void>;
+  /** Newest first by default. */
+  listAudit(query: PageQuery, filter: AuditFilter): Promise<Page<AuditEntry>>;
 }
 
 export type IdempotencyClaim =
@@ -350,7 +392,6 @@ export interface StatsStore {
   countTrippedBreakers(threshold: number): Promise<number>;
 }
 
-
 export interface DeliveryControlStore {
   /** Queues the message to the endpoint again, now, as a manual trigger. */
   resendMessage(appId: string, msgId: string, endpointId: string): Promise<Outcome<Delivery>>;
@@ -364,7 +405,17 @@ export interface DeliveryControlStore {
 export interface TokenStore {
   createApiToken(input: ApiTokenInput): Promise<ApiToken>;
   findApiTokenByHash(tokenHash: string): Promise<(ApiToken & { tokenHash: string }) | undefined>;
+  getApiToken(id: string): Promise<ApiToken | undefined>;
+  /** API keys, newest first by default; revoked ones included (they show `revokedAt`). */
+  listApiTokens(query: PageQuery, filter: { kinds: PrincipalKind[] }): Promise<Page<ApiToken>>;
   revokeApiToken(id: string): Promise<void>;
+  /**
+   * A successor with the same name, scopes, confinement and limits, under a new hash; the old token stays valid
+   * until `previousExpiresAt` (or its own earlier expiry). Not found for a revoked or expired token.
+   */
+  rotateApiToken(id: string, successor: { tokenHash: string; prefix: string | null }, previousExpiresAt: Date): Promise<Outcome<ApiToken>>;
+  /** Records a use; callers bound how often. */
+  touchApiToken(id: string, at: Date): Promise<void>;
   countApiTokens(kind: PrincipalKind): Promise<number>;
 }
 
@@ -571,6 +622,84 @@ export interface InboundEventStore {
   releaseInboundEvent(sourceId: string, eventId: string, router: MessageRouter): Promise<Outcome<InboundEvent>>;
 }
 
+/* ------------------------------------------------------------------------------------------------------------ */
+/* OAuth 2.0 authorization server: clients, refresh tokens (rotated in families), revocations.                 */
+/* ------------------------------------------------------------------------------------------------------------ */
+
+export interface OAuthClient {
+  id: string;
+  name: string;
+  /** The most a token issued to this client may carry. */
+  scopes: string[];
+  /** Set when the client is confined to one application. */
+  appId: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  revokedAt: Date | null;
+  /** While set and in the future, the previous secret still authenticates the client (rotation overlap). */
+  previousSecretExpiresAt: Date | null;
+}
+
+/** Who a refresh token (and the access tokens minted with it) acts for. */
+export type OAuthSubjectKind = 'oauth_client' | 'api_key' | 'app_portal' | 'admin';
+
+export interface RefreshToken {
+  id: string;
+  /** Every token minted by rotating one sign-in shares the family of the first. */
+  familyId: string;
+  subjectId: string;
+  subjectKind: OAuthSubjectKind;
+  scopes: string[];
+  appId: string | null;
+  createdAt: Date;
+  expiresAt: Date;
+  /** When it was exchanged for its successor; presenting it again is reuse. */
+  usedAt: Date | null;
+  revokedAt: Date | null;
+}
+
+export type RefreshTokenInput = Pick<RefreshToken, 'familyId' | 'subjectId' | 'subjectKind' | 'scopes' | 'appId' | 'expiresAt'> & { tokenHash: string };
+
+/**
+ * `rotated`: the presented token is now used and `successor` replaces it. `reused`: it had been used already, so it
+ * was stolen or replayed: the whole family is revoked (RFC 9700 reuse detection). `invalid`: unknown, expired or
+ * revoked.
+ */
+export type RefreshRotation =
+  | { state: 'rotated'; previous: RefreshToken; successor: RefreshToken }
+  | { state: 'reused'; familyId: string }
+  | { state: 'invalid' };
+
+export interface OAuthStore {
+  createOAuthClient(input: { name: string; scopes: string[]; appId: string | null; secretHash: string }): Promise<OAuthClient>;
+  /** With the hashes that authenticate it now: the current secret's, and the previous one's during its overlap. */
+  getOAuthClient(id: string): Promise<(OAuthClient & { secretHashes: string[] }) | undefined>;
+  listOAuthClients(query: PageQuery): Promise<Page<OAuthClient>>;
+  /** Revokes the client and every refresh token issued to it. */
+  revokeOAuthClient(id: string): Promise<Outcome<void>>;
+  rotateOAuthClientSecret(id: string, secretHash: string, previousExpiresAt: Date): Promise<Outcome<OAuthClient>>;
+  createRefreshToken(input: RefreshTokenInput): Promise<RefreshToken>;
+  findRefreshToken(tokenHash: string): Promise<RefreshToken | undefined>;
+  /** Exchanges a refresh token for its successor, atomically; see RefreshRotation. */
+  rotateRefreshToken(presentedHash: string, successor: { tokenHash: string; expiresAt: Date; scopes: string[] }, revokeFamilyUntil: Date): Promise<RefreshRotation>;
+  /** Revokes every refresh token of the family, and the family's access tokens until `until`. */
+  revokeRefreshFamily(familyId: string, until: Date): Promise<void>;
+  /** Remembers access-token ids (jti) or families as revoked until `until`, when they would have expired anyway. */
+  revokeOAuthIds(ids: string[], until: Date): Promise<void>;
+  /** Which of `ids` are revoked now. */
+  revokedOAuthIds(ids: string[]): Promise<string[]>;
+}
+
+
+/** Main-key rotation: what `hookyard rotate-main-key` asks of the store. */
+export interface KeyRotationStore {
+  /**
+   * Reseals every stored secret (endpoint signing secrets, source configs and tokens, stored idempotent responses)
+   * that another key than the current one sealed, in small batches; resolves how many of each it resealed.
+   */
+  resealSecrets(): Promise<{ endpointSecrets: number; sources: number; idempotentResponses: number }>;
+}
+
 /**
  * The store could not be reached (connection refused or lost, server restarting). Nothing was committed that the
  * caller was told about; the API answers 503 so that clients retry, and workers try again on their next round.
@@ -601,6 +730,9 @@ export interface Store
     SourceStore,
     InboundEventStore,
     StatsStore,
+    AuditStore,
+    OAuthStore,
+    KeyRotationStore,
     OperationalWebhookStore,
     RetentionStore {
   readonly kind: 'sqlite' | 'postgres';

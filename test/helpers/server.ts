@@ -82,7 +82,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   );
   const logs: Record<string, any>[] = [];
   const logger = () =>
-    options.captureLogs ? createLogger(options.captureLogs, { write: (line: string) => void logs.push(JSON.parse(line)) }) : createLogger(config.logLevel);
+    options.captureLogs
+      ? createLogger(options.captureLogs, { write: (line: string) => void logs.push(JSON.parse(line)) }, config.logRedact)
+      : createLogger(config.logLevel, undefined, config.logRedact);
   const start = () => startHookyard(config, { logger: logger(), now: options.now });
   let running = await start();
   let url = running.url;

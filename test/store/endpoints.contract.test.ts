@@ -150,7 +150,7 @@ await describeStoreContract('endpoint store', (open) => {
       sealed.map((s) => s.expiresAt),
       [null, clock + 60_000],
     );
-    assert.ok(sealed.every((s) => s.key.startsWith('v1.')), 'every key is sealed by the secret box');
+    assert.ok(sealed.every((s) => s.key.startsWith('v2.')), 'every key is sealed by the secret box');
     assert.deepEqual(
       (await store.getEndpoint(appId, endpoint.id))?.secrets.map((s) => s.key),
       [secret('N'), plain],

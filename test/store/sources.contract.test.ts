@@ -97,8 +97,8 @@ await describeStoreContract('source store', (open) => {
     const row = await rawRow(source.id);
     const stored = JSON.stringify(row);
     for (const plain of [token, 'TOP-SECRET-VALUE', 'eu-west']) assert.ok(!stored.includes(plain), `${plain} is not stored in plain text`);
-    assert.ok(row.config_sealed.startsWith('v1.'), 'the config is sealed by the secret box');
-    assert.ok(row.token_sealed.startsWith('v1.'), 'the token is sealed by the secret box');
+    assert.ok(row.config_sealed.startsWith('v2.'), 'the config is sealed by the secret box');
+    assert.ok(row.token_sealed.startsWith('v2.'), 'the token is sealed by the secret box');
     assert.equal(row.token_hash, hashToken(token), 'and hashed for lookup');
 
     const rotated = await store.rotateSourceToken(source.id, 'tok-rotated-plain-9876543210', new Date(clock + GRACE));

@@ -1,11 +1,12 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { generateToken } from '../../auth/tokens.js';
+import { grants, narrow, type Scope } from '../../auth/scopes.js';
+import { generateToken, portalScopes } from '../../auth/tokens.js';
 import { hashToken } from '../../core/secret-box.js';
 import { ApplicationIn } from '../application/schemas.js';
 import { principalOf, requireOrganisationAccess, type ApiDeps } from '../context.js';
-import { notFound } from '../errors.js';
+import { forbidden, notFound } from '../errors.js';
 import { IdOrUid, IdempotencyHeaders, NoContent, Nullable, SAFE_ID_PATTERN, errorResponses } from '../shared-schemas.js';
 
 const DEFAULT_PORTAL_TOKEN_SECONDS = 7 * 86400;
@@ -44,11 +45,12 @@ export function authRoutes(deps: ApiDeps): FastifyPluginAsync {
         },
       },
       async (request) => {
-        requireOrganisationAccess(request);
+        const issuer = requireOrganisationAccess(request);
         const idOrUid = request.params.app_id;
         let application = await store.getApplication(idOrUid);
         const wanted = request.body.application;
         if (!application && wanted) {
+          if (!grants(issuer.scopes, 'app:write')) throw forbidden('Creating the application needs the app:write scope.');
           const created = await store.createApplication({
             name: wanted.name,
             uid: wanted.uid ?? idOrUid,
@@ -64,7 +66,8 @@ export function authRoutes(deps: ApiDeps): FastifyPluginAsync {
           kind: 'app_portal',
           appId: application.id,
           name: 'app-portal',
-          scopes: request.body.readOnly ? ['app:read'] : ['app:read', 'app:write'],
+          // A portal session never holds more than the credential that opened it.
+          scopes: narrow(portalScopes(request.body.readOnly ?? false) as Scope[], issuer.scopes),
           tokenHash: hashToken(token),
           expiresAt: new Date(deps.now() + lifetime * 1000),
         });
@@ -80,14 +83,19 @@ export function authRoutes(deps: ApiDeps): FastifyPluginAsync {
         schema: {
           tags: ['Authentication'],
           operationId: 'v1.authentication.logout',
-          summary: 'Revoke the token this request is made with',
+          summary: 'End the session (app-portal or OAuth) this request is made with',
           headers: IdempotencyHeaders,
           response: { 204: NoContent, ...errorResponses },
         },
       },
       async (request, reply) => {
         const principal = principalOf(request);
-        await store.revokeApiToken(principal.tokenId);
+        // Logging out ends a session; an operator's token or an API key is revoked deliberately, by id.
+        if (principal.kind === 'admin' || principal.kind === 'api_key') {
+          throw forbidden('Only session tokens log out; revoke an API key with DELETE /api/v1/api-key/{key_id}.');
+        }
+        if (principal.session) await deps.oauth.endSession(principal.session, principal.tokenId);
+        else await store.revokeApiToken(principal.tokenId);
         deps.authenticator.forget(principal.tokenId);
         return reply.code(204).send(null);
       },

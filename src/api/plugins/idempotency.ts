@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { SecretBox } from '../../core/secret-box.js';
 import type { Store } from '../../store/port.js';
 import { ApiError, invalid } from '../errors.js';
 
@@ -11,6 +12,8 @@ declare module 'fastify' {
 
 export interface IdempotencyOptions {
   store: Store;
+  /** Stored responses are sealed: some carry a credential shown once (a new API key, a portal token). */
+  secretBox: SecretBox;
   now: () => number;
   /** How long a stored response is replayed. */
   retentionMs?: number;
@@ -24,6 +27,11 @@ const REPLAYED_HEADERS = ['content-type', 'etag', 'location'];
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('base64url');
+}
+
+/** Responses stored before they were sealed (JSON never starts like a sealed value) are replayed as they are. */
+function unseal(box: SecretBox, stored: string): string {
+  return /^v\d+\./.test(stored) ? box.decrypt(stored) : stored;
 }
 
 /**
@@ -61,7 +69,7 @@ export function registerIdempotency(app: FastifyInstance, options: IdempotencyOp
       }
       if (claim.state === 'completed') {
         reply.code(claim.statusCode).headers(claim.headers).header('idempotent-replayed', 'true');
-        return reply.send(claim.body === '' ? undefined : claim.body);
+        return reply.send(claim.body === '' ? undefined : unseal(options.secretBox, claim.body));
       }
       if (time >= deadline) {
         throw new ApiError(409, 'idempotency_conflict', 'A request with this idempotency key is still being processed');
@@ -85,7 +93,7 @@ export function registerIdempotency(app: FastifyInstance, options: IdempotencyOp
       if (value !== undefined) headers[name] = String(value);
     }
     const body = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : '';
-    await options.store.completeIdempotencyKey(scope, { statusCode: reply.statusCode, body, headers });
+    await options.store.completeIdempotencyKey(scope, { statusCode: reply.statusCode, body: body === '' ? '' : options.secretBox.encrypt(body), headers });
     return payload;
   });
 }

@@ -11,7 +11,7 @@ declare module 'fastify' {
 
 export interface RateLimitOptions {
   limiter: RateLimiter;
-  /** Requests per second per credential; 0: no limit. */
+  /** Requests per second per credential without a limit of its own; 0: no limit. */
   perCredential: number;
   /** Requests per second per address on `quotaByAddress` routes; 0: no limit. */
   perAddress: number;
@@ -37,7 +37,9 @@ export function registerRateLimit(app: FastifyInstance, options: RateLimitOption
     let policy: RateLimitPolicy;
     if (request.principal) {
       key = `credential:${request.principal.tokenId}`;
-      policy = byCredential;
+      // A key's own limit, when it has one, replaces the default (also where the default is off).
+      const own = request.principal.rateLimit;
+      policy = own === null ? byCredential : { limit: own, windowSeconds: 1 };
     } else if (config.quotaByAddress) {
       key = `address:${request.ip}`;
       policy = byAddress;

@@ -13,6 +13,10 @@ export interface Database {
   attempts: AttemptRow;
   background_tasks: BackgroundTaskRow;
   api_tokens: ApiTokenRow;
+  audit_log: AuditLogRow;
+  oauth_clients: OAuthClientRow;
+  oauth_refresh_tokens: OAuthRefreshTokenRow;
+  oauth_revocations: OAuthRevocationRow;
   idempotency_keys: IdempotencyKeyRow;
   settings: SettingRow;
   endpoint_health: EndpointHealthRow;
@@ -142,6 +146,55 @@ export interface ApiTokenRow {
   expires_at: number | null;
   revoked_at: number | null;
   last_used_at: number | null;
+  prefix: string | null;
+  rate_limit: number | null;
+}
+
+export interface AuditLogRow {
+  id: string;
+  at: number;
+  actor_id: string | null;
+  actor_kind: string | null;
+  action: string;
+  method: string;
+  path: string;
+  status_code: number;
+  outcome: string;
+  app_id: string | null;
+  ip: string;
+  request_id: string;
+}
+
+export interface OAuthClientRow {
+  id: string;
+  name: string;
+  secret_hash: string;
+  previous_secret_hash: string | null;
+  previous_secret_expires_at: number | null;
+  scopes: string;
+  app_id: string | null;
+  created_at: number;
+  updated_at: number;
+  revoked_at: number | null;
+}
+
+export interface OAuthRefreshTokenRow {
+  id: string;
+  family_id: string;
+  token_hash: string;
+  subject_id: string;
+  subject_kind: string;
+  scopes: string;
+  app_id: string | null;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface OAuthRevocationRow {
+  id: string;
+  expires_at: number;
 }
 
 export interface IdempotencyKeyRow {

@@ -3,6 +3,7 @@ import { migrationContext, type Dialect, type MigrationContext } from './migrati
 import * as core from './migrations/0001-core.js';
 import * as delivery from './migrations/0002-delivery.js';
 import * as inbound from './migrations/0003-inbound.js';
+import * as access from './migrations/0004-access.js';
 import * as operability from './migrations/0005-operability.js';
 
 /**
@@ -13,6 +14,7 @@ const migrations: Record<string, { up(db: Kysely<unknown>, context: MigrationCon
   '0001_core': core,
   '0002_delivery': delivery,
   '0003_inbound': inbound,
+  '0004_access': access,
   '0005_operability': operability,
 };
 

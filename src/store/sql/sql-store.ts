@@ -1,6 +1,9 @@
 import type { Store } from '../port.js';
 import { applicationStore } from './applications.js';
 import { attemptStore } from './attempts.js';
+import { auditStore } from './audit.js';
+import { oauthStore } from './oauth.js';
+import { keyRotationStore } from './reseal.js';
 import type { SqlContext } from './context.js';
 import { deliveryControlStore } from './delivery-control.js';
 import { deliveryQueueStore } from './delivery-queue.js';
@@ -28,6 +31,9 @@ export function createSqlStore(ctx: SqlContext): Store {
     ...attemptStore(ctx),
     ...deliveryControlStore(ctx),
     ...tokenStore(ctx),
+    ...auditStore(ctx),
+    ...oauthStore(ctx),
+    ...keyRotationStore(ctx),
     ...idempotencyStore(ctx),
     ...settingsStore(ctx),
     ...deliveryQueueStore(ctx),
