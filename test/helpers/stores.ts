@@ -15,8 +15,11 @@ export interface OpenedStore {
   store: Store;
   /** The adapter underneath, for the few suites that must set up state no public operation writes yet. */
   engine: SqlEngine;
-  /** Closes the store and opens a new one on the same data, as a restarted process would; use the returned one. */
-  reopen(): Promise<OpenedStore>;
+  /**
+   * Closes the store and opens a new one on the same data, as a restarted process would (optionally with other
+   * main keys); use the returned one.
+   */
+  reopen(options?: { secretBox?: SecretBox }): Promise<OpenedStore>;
   close(): Promise<void>;
 }
 
@@ -30,16 +33,16 @@ export interface StoreFixture {
 export const testSecretBox = new SecretBox(randomBytes(32).toString('base64'));
 
 /** A store over an engine; `drop` removes the data once the last store on it is closed. */
-async function openOn(createEngine: () => SqlEngine, now: () => number, drop: () => Promise<void>): Promise<OpenedStore> {
+async function openOn(createEngine: () => SqlEngine, now: () => number, drop: () => Promise<void>, secretBox = testSecretBox): Promise<OpenedStore> {
   const engine = createEngine();
-  const store = createSqlStore({ engine, secretBox: testSecretBox, now });
+  const store = createSqlStore({ engine, secretBox, now });
   await store.migrate();
   return {
     store,
     engine,
-    async reopen() {
+    async reopen(options = {}) {
       await store.close();
-      return openOn(createEngine, now, drop);
+      return openOn(createEngine, now, drop, options.secretBox ?? secretBox);
     },
     async close() {
       await store.close();

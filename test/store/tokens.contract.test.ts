@@ -38,9 +38,12 @@ await describeStoreContract('token store', (open) => {
       appId: 'app_x',
       name: 'portal',
       scopes: ['app:read', 'endpoint:write'],
+      prefix: null,
+      rateLimit: null,
       createdAt: new Date(START),
       expiresAt,
       revokedAt: null,
+      lastUsedAt: null,
     });
     assert.equal('tokenHash' in token, false, 'only a lookup by hash hands the hash back');
     assert.deepEqual(await store.findApiTokenByHash('hash-1'), { ...token, tokenHash: 'hash-1' });
@@ -76,5 +79,45 @@ await describeStoreContract('token store', (open) => {
     await store.revokeApiToken(admins[1]!.id);
     assert.equal(await store.countApiTokens('admin'), 2);
     assert.equal(await store.countApiTokens('app_portal'), 1, 'revoking one kind leaves the other alone');
+  });
+
+  it('keeps API keys with their prefix and rate limit, lists them newest first, and records their last use', async () => {
+    const { store } = opened;
+    const first = await store.createApiToken(input({ kind: 'api_key', name: 'one', scopes: ['app:read'], prefix: 'hyk_aaaaaaaa', rateLimit: 7 }));
+    clock += 1000;
+    const second = await store.createApiToken(input({ kind: 'api_key', name: 'two', prefix: 'hyk_bbbbbbbb' }));
+    await store.createApiToken(input({ kind: 'app_portal', appId: 'app_x' }));
+    assert.deepEqual(await store.getApiToken(first.id), first);
+    assert.equal(await store.getApiToken('tok_missing'), undefined);
+
+    const page = await store.listApiTokens({ limit: 1 }, { kinds: ['api_key'] });
+    assert.deepEqual(page.data.map((token) => token.id), [second.id]);
+    assert.equal(page.done, false);
+    const next = await store.listApiTokens({ limit: 1, iterator: page.iterator }, { kinds: ['api_key'] });
+    assert.deepEqual(next.data.map((token) => token.prefix), ['hyk_aaaaaaaa']);
+    assert.equal(next.data[0]!.rateLimit, 7);
+    assert.equal((await store.listApiTokens({ limit: 10 }, { kinds: [] })).data.length, 0);
+
+    await store.touchApiToken(first.id, new Date(START + 42));
+    assert.equal((await store.getApiToken(first.id))!.lastUsedAt?.getTime(), START + 42);
+  });
+
+  it('rotates a token into a successor with the same rights, the old one expiring at the end of the overlap', async () => {
+    const { store } = opened;
+    const original = await store.createApiToken(input({ kind: 'api_key', appId: 'app_x', name: 'ci', scopes: ['message:write'], prefix: 'hyk_old00000', rateLimit: 3 }));
+    clock += 1000;
+    const rotated = await store.rotateApiToken(original.id, { tokenHash: 'hash-new', prefix: 'hyk_new00000' }, new Date(clock + 60_000));
+    assert.ok(rotated.ok);
+    const successor = rotated.value;
+    assert.notEqual(successor.id, original.id);
+    assert.deepEqual(
+      { kind: successor.kind, appId: successor.appId, name: successor.name, scopes: successor.scopes, rateLimit: successor.rateLimit, prefix: successor.prefix },
+      { kind: 'api_key', appId: 'app_x', name: 'ci', scopes: ['message:write'], rateLimit: 3, prefix: 'hyk_new00000' },
+    );
+    assert.equal((await store.findApiTokenByHash('hash-new'))?.id, successor.id);
+    assert.equal((await store.getApiToken(original.id))!.expiresAt?.getTime(), clock + 60_000);
+
+    await store.revokeApiToken(successor.id);
+    assert.deepEqual(await store.rotateApiToken(successor.id, { tokenHash: 'hash-3', prefix: null }, new Date(clock)), { ok: false, reason: 'not_found' }, 'a revoked token is not rotated');
   });
 });

@@ -25,6 +25,8 @@ export interface TokenResponse {
   scope: string;
   refresh_token?: string;
   issued_token_type?: string;
+  /** Extension: the application a confined session is limited to, so a client (the consumer portal) knows it. */
+  app_id?: string;
 }
 
 export interface ClientCredentials {
@@ -161,7 +163,14 @@ export class AuthorizationServer {
       { subject: successor.subjectId, subjectKind: successor.subjectKind, scopes: successor.scopes, appId: successor.appId, familyId: successor.familyId },
       time,
     );
-    return { access_token: access.token, token_type: 'Bearer', expires_in: this.options.tokens.lifetimeMs / 1000, scope: successor.scopes.join(' '), refresh_token: token };
+    return {
+      access_token: access.token,
+      token_type: 'Bearer',
+      expires_in: this.options.tokens.lifetimeMs / 1000,
+      scope: successor.scopes.join(' '),
+      refresh_token: token,
+      ...(successor.appId ? { app_id: successor.appId } : {}),
+    };
   }
 
   private async issue(subject: { subject: string; subjectKind: OAuthSubjectKind; scopes: string[]; appId: string | null }, withRefresh: boolean): Promise<TokenResponse> {
@@ -188,6 +197,7 @@ export class AuthorizationServer {
       expires_in: this.options.tokens.lifetimeMs / 1000,
       scope: subject.scopes.join(' '),
       ...(refreshToken ? { refresh_token: refreshToken } : {}),
+      ...(subject.appId ? { app_id: subject.appId } : {}),
     };
   }
 
