@@ -1,6 +1,6 @@
 import { sql, type Expression, type SqlBool } from 'kysely';
 import { idFloorAt, type IdKind } from '../../core/ids.js';
-import { DeliveryStatus, type EndpointStats, type LatencyPercentiles, type StatsStore, type TimeRange } from '../port.js';
+import { DeliveryStatus, OPERATIONAL_OWNER_ID, type EndpointStats, type LatencyPercentiles, type StatsStore, type TimeRange } from '../port.js';
 import type { SqlContext } from './context.js';
 
 /** Rows of `status, count(*) as total, count(canceled_at) as canceled … group by status`, as drivers return them. */
@@ -56,6 +56,8 @@ export function statsStore({ engine }: SqlContext): StatsStore {
           .selectFrom('deliveries')
           .select((eb) => ['status', eb.fn.countAll<number | string>().as('total'), eb.fn.count<number | string>('canceled_at').as('canceled')])
           .where((eb) => eb.and(createdIn('deliveries', 'delivery', range)))
+          // Hookyard's own operational webhooks are not the deployment's traffic.
+          .where('deliveries.app_id', '!=', OPERATIONAL_OWNER_ID)
           .groupBy('status')
           .execute(),
       );
@@ -67,7 +69,9 @@ export function statsStore({ engine }: SqlContext): StatsStore {
       // (SQLite has no percentile_cont), exact, and each read an ordered scan of the range's attempts only.
       return engine.read(async (db) => {
         let scope = db.selectFrom('attempts').where((eb) => eb.and(createdIn('attempts', 'attempt', range)));
-        if (endpoint) scope = scope.where('attempts.app_id', '=', endpoint.appId).where('attempts.endpoint_id', '=', endpoint.endpointId);
+        scope = endpoint
+          ? scope.where('attempts.app_id', '=', endpoint.appId).where('attempts.endpoint_id', '=', endpoint.endpointId)
+          : scope.where('attempts.app_id', '!=', OPERATIONAL_OWNER_ID);
         const counted = await scope.select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirst();
         const count = Number(counted?.n ?? 0);
         const result: LatencyPercentiles = { count, p50: null, p90: null, p99: null };
