@@ -14,6 +14,7 @@ import { AuthorizationServer } from './auth/oauth/authorization-server.js';
 import { recoverEndpoint } from './delivery/recovery.js';
 import { replayEvents } from './inbound/replay.js';
 import { SourceDirectory } from './inbound/source-directory.js';
+import { ApplicationCache } from './api/application/cache.js';
 import { DeliveryWorker } from './delivery/worker.js';
 import { AddressPolicy, refusedLiteralUrl } from './delivery/ssrf.js';
 import { OperationalForwarder } from './operational/forwarder.js';
@@ -108,6 +109,7 @@ export async function startHookyard(config: Config, options: StartOptions = {}):
     wakeDelivery,
     coordination,
     sources: new SourceDirectory(store, now),
+    applications: new ApplicationCache(store, now),
     startTask: (taskId) => tasks.start(taskId),
   });
   const address = await server.listen({ port: config.port, host: config.host });

@@ -6,6 +6,7 @@ import type { Coordination } from '../coordination/port.js';
 import type { AuthorizationServer } from '../auth/oauth/authorization-server.js';
 import type { SecretBox } from '../core/secret-box.js';
 import type { SourceDirectory } from '../inbound/source-directory.js';
+import type { ApplicationCache } from './application/cache.js';
 import type { HookyardMetrics } from '../observability/metrics.js';
 import type { QueueWatch } from '../observability/queue-watch.js';
 import type { Application, Store } from '../store/port.js';
@@ -32,6 +33,8 @@ export interface ApiDeps {
   coordination: Pick<Coordination, 'health' | 'rateLimiter'>;
   /** Runs a background task (endpoint recovery, inbound replay) just created in the store. */
   startTask: (taskId: string) => void;
+  /** Applications as the publish route reads them (briefly cached). */
+  applications: ApplicationCache;
   /** Finds inbound sources by the token of their ingest URL. */
   sources: SourceDirectory;
 }
@@ -62,14 +65,16 @@ export function requireOrganisationAccess(request: FastifyRequest): Principal {
  * Loads the application named in the path. A credential confined to another application gets 403 before any
  * lookup, so it cannot probe which applications exist.
  */
-export async function loadApplication(deps: ApiDeps, request: FastifyRequest, idOrUid: string): Promise<Application> {
+export async function loadApplication(deps: ApiDeps, request: FastifyRequest, idOrUid: string, options: { cached?: boolean } = {}): Promise<Application> {
   const principal = principalOf(request);
+  // Publishing reads through the cache (its hot path); changes to applications never do.
+  const lookup = (key: string) => (options.cached ? deps.applications.get(key) : deps.store.getApplication(key));
   if (principal.appId !== null) {
-    const own = await deps.store.getApplication(principal.appId);
+    const own = await lookup(principal.appId);
     if (!own || (own.id !== idOrUid && own.uid !== idOrUid)) throw forbidden('This credential is confined to another application.');
     return own;
   }
-  const app = await deps.store.getApplication(idOrUid);
+  const app = await lookup(idOrUid);
   if (!app) throw notFound();
   return app;
 }

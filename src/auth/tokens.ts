@@ -1,4 +1,5 @@
 import { constantTimeEqual, hashToken } from '../core/secret-box.js';
+import { ExpiringCache } from '../core/expiring-cache.js';
 import { randomToken } from '../core/ids.js';
 import type { ApiToken, PrincipalKind, Store } from '../store/port.js';
 import { PORTAL_READ_SCOPES, PORTAL_WRITE_SCOPES } from './scopes.js';
@@ -44,18 +45,13 @@ export function portalScopes(readOnly: boolean): string[] {
   return [...(readOnly ? PORTAL_READ_SCOPES : PORTAL_WRITE_SCOPES)];
 }
 
-interface CacheEntry {
-  principal: Principal | null;
-  expiresAt: number;
-}
-
 /**
  * Resolves bearer tokens to principals. Tokens are stored as SHA-256 hashes and looked up by hash; the short cache
  * keeps the store off the hot path, which bounds how long a revoked token keeps working (cacheMs) unless the
  * revocation happened in this process, which evicts it at once.
  */
 export class TokenAuthenticator {
-  private readonly cache = new Map<string, CacheEntry>();
+  private readonly cache: ExpiringCache<string, Principal | null>;
 
   /** Verifies OAuth access tokens (signed, not stored); set once the authorization server is wired in. */
   accessTokens: AccessTokenVerifier | null = null;
@@ -64,14 +60,16 @@ export class TokenAuthenticator {
     private readonly store: Pick<Store, 'findApiTokenByHash' | 'touchApiToken'>,
     private readonly now: () => number = Date.now,
     private readonly cacheMs = 5000,
-    private readonly maxEntries = 10_000,
-  ) {}
+    maxEntries = 10_000,
+  ) {
+    this.cache = new ExpiringCache(maxEntries);
+  }
 
   async authenticate(token: string): Promise<Principal | null> {
     const hash = hashToken(token);
-    const cached = this.cache.get(hash);
     const time = this.now();
-    if (cached && cached.expiresAt > time) return cached.principal;
+    const cached = this.cache.get(hash, time);
+    if (cached !== undefined) return cached;
     // Access tokens are JWTs (three dot-separated parts); stored credentials never contain a dot.
     if (this.accessTokens && token.split('.').length === 3) {
       const principal = await this.accessTokens(token);
@@ -97,12 +95,11 @@ export class TokenAuthenticator {
   }
 
   private remember(hash: string, principal: Principal | null, expiresAt: number): void {
-    if (this.cache.size >= this.maxEntries) this.cache.clear();
-    this.cache.set(hash, { principal, expiresAt });
+    this.cache.set(hash, principal, expiresAt);
   }
 
   forget(tokenId: string): void {
-    for (const [hash, entry] of this.cache) if (entry.principal?.tokenId === tokenId) this.cache.delete(hash);
+    this.cache.deleteWhere((principal) => principal?.tokenId === tokenId);
   }
 }
 

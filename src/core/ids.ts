@@ -31,14 +31,25 @@ const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 let lastMillis = -1;
 let lastBytes = Buffer.alloc(BYTES);
 
+/**
+ * Base62 of the 160-bit big-endian number in `bytes`, by long division over five 32-bit limbs: each step divides
+ * the whole number by 62 and yields one digit. (A BigInt does the same but allocates at every step, and ids are
+ * minted on every publish.)
+ */
 function encodeBase62(bytes: Buffer): string {
-  let value = BigInt(`0x${bytes.toString('hex')}`);
-  let out = '';
-  while (value > 0n) {
-    out = ALPHABET[Number(value % 62n)] + out;
-    value /= 62n;
+  const limbs = [bytes.readUInt32BE(0), bytes.readUInt32BE(4), bytes.readUInt32BE(8), bytes.readUInt32BE(12), bytes.readUInt32BE(16)];
+  const digits = new Array<string>(ENCODED_LENGTH);
+  for (let position = ENCODED_LENGTH - 1; position >= 0; position--) {
+    let remainder = 0;
+    for (let i = 0; i < limbs.length; i++) {
+      // remainder < 62, so remainder * 2^32 + limb < 2^38: exact in a double.
+      const value = remainder * 0x1_0000_0000 + limbs[i]!;
+      limbs[i] = Math.floor(value / 62);
+      remainder = value - limbs[i]! * 62;
+    }
+    digits[position] = ALPHABET[remainder]!;
   }
-  return out.padStart(ENCODED_LENGTH, '0');
+  return digits.join('');
 }
 
 function incrementInPlace(bytes: Buffer): void {

@@ -1,11 +1,11 @@
-import type { Endpoint, MessageRouter } from '../store/port.js';
+import type { MessageRouter, RoutableEndpoint } from '../store/port.js';
 
 /**
  * Svix's routing rules: never a disabled endpoint; an endpoint with event types only gets those types; an endpoint
  * with channels only gets messages sharing at least one channel (a message without channels matches none of them);
  * an endpoint without channels gets every message.
  */
-export function endpointAccepts(endpoint: Endpoint, eventType: string, channels: readonly string[] | null): boolean {
+export function endpointAccepts(endpoint: RoutableEndpoint, eventType: string, channels: readonly string[] | null): boolean {
   if (endpoint.disabled) return false;
   if (endpoint.eventTypes !== null && !endpoint.eventTypes.includes(eventType)) return false;
   if (endpoint.channels !== null) {

@@ -176,7 +176,10 @@ export interface Attempt {
 }
 
 /** Decides which of an application's endpoints receive a message; the routing rules live in the domain. */
-export type MessageRouter = (message: Pick<Message, 'eventType' | 'channels'>, endpoints: readonly Endpoint[]) => Endpoint[];
+/** What routing looks at: never secrets, so that publishing decrypts nothing. */
+export type RoutableEndpoint = Pick<Endpoint, 'id' | 'disabled' | 'eventTypes' | 'channels'>;
+
+export type MessageRouter = <E extends RoutableEndpoint>(message: Pick<Message, 'eventType' | 'channels'>, endpoints: readonly E[]) => E[];
 
 export interface CreatedMessage {
   message: Message;

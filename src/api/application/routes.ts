@@ -66,6 +66,7 @@ export function applicationRoutes(deps: ApiDeps): FastifyPluginAsync {
           if (existing) return reply.code(200).send(toApplicationOut(existing));
         }
         const created = unwrap(await store.createApplication(toInput(body)));
+        deps.applications.forget();
         return reply.code(201).send(toApplicationOut(created));
       },
     );
@@ -104,10 +105,12 @@ export function applicationRoutes(deps: ApiDeps): FastifyPluginAsync {
         if (!existing) {
           requireOrganisationAccess(request);
           const created = unwrap(await store.createApplication(toInput(request.body, request.params.app_id)));
+          deps.applications.forget();
           return reply.code(201).send(toApplicationOut(created));
         }
         const version = expectedVersion(request, existing);
         const updated = unwrap(await store.updateApplication(existing.id, toInput(request.body, existing.uid), version));
+        deps.applications.forget();
         return sendWithEtag(request, reply.code(200), updated, toApplicationOut(updated));
       },
     );
@@ -142,6 +145,7 @@ export function applicationRoutes(deps: ApiDeps): FastifyPluginAsync {
             version,
           ),
         );
+        deps.applications.forget();
         return sendWithEtag(request, reply, updated, toApplicationOut(updated));
       },
     );
@@ -160,6 +164,7 @@ export function applicationRoutes(deps: ApiDeps): FastifyPluginAsync {
       async (request, reply) => {
         const existing = await loadApplication(deps, request, request.params.app_id);
         unwrap(await store.deleteApplication(existing.id, expectedVersion(request, existing)));
+        deps.applications.forget();
         return reply.code(204).send(null);
       },
     );

@@ -57,6 +57,7 @@ export function authRoutes(deps: ApiDeps): FastifyPluginAsync {
             throttleRate: wanted.throttleRate ?? wanted.rateLimit ?? null,
             metadata: wanted.metadata ?? {},
           });
+          if (created.ok) deps.applications.forget();
           application = created.ok ? created.value : await store.getApplication(idOrUid);
         }
         if (!application) throw notFound();

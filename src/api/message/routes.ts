@@ -24,7 +24,7 @@ export function messageRoutes(deps: ApiDeps): FastifyPluginAsync {
 
   /** The path's application, or the one created from the body's `application` when it does not exist yet. */
   async function applicationFor(request: Parameters<typeof loadApplication>[1], idOrUid: string, body: MessageIn): Promise<Application> {
-    if (!body.application || principalOf(request).appId !== null) return loadApplication(deps, request, idOrUid);
+    if (!body.application || principalOf(request).appId !== null) return loadApplication(deps, request, idOrUid, { cached: true });
     const existing = await store.getApplication(idOrUid);
     if (existing) return existing;
     const created = await store.createApplication({
@@ -34,7 +34,10 @@ export function messageRoutes(deps: ApiDeps): FastifyPluginAsync {
       metadata: body.application.metadata ?? {},
       payloadRetentionPeriod: body.application.payloadRetentionPeriod ?? null,
     });
-    if (created.ok) return created.value;
+    if (created.ok) {
+      deps.applications.forget();
+      return created.value;
+    }
     // Another request created it meanwhile.
     const raced = await store.getApplication(idOrUid);
     if (!raced) throw notFound();

@@ -27,7 +27,11 @@ function toAttempt(row: AttemptRow): Attempt {
 
 /** Records one attempt inside the caller's transaction; the delivery engine writes it with the delivery's new state. */
 export async function insertAttempt(tx: Executor, attempt: Attempt): Promise<void> {
-  const row: AttemptRow = {
+  await tx.insertInto('attempts').values(attemptRow(attempt)).execute();
+}
+
+export function attemptRow(attempt: Attempt): AttemptRow {
+  return {
     id: attempt.id,
     app_id: attempt.appId,
     msg_id: attempt.msgId,
@@ -41,7 +45,6 @@ export async function insertAttempt(tx: Executor, attempt: Attempt): Promise<voi
     trigger_type: attempt.triggerType,
     created_at: attempt.createdAt.getTime(),
   };
-  await tx.insertInto('attempts').values(row).execute();
 }
 
 function attemptConditions(eb: ExpressionBuilder<Database, 'attempts'>, filter: AttemptFilter): Expression<SqlBool> {

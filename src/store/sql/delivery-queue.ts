@@ -1,10 +1,10 @@
-import { sql } from 'kysely';
 import {
   DeliveryStatus,
   OPERATIONAL_OWNER_ID,
   type ClaimedDelivery,
   type DeliveryDisposition,
   type DeliveryQueueStore,
+  type Attempt,
   type DeliveryResult,
   type EndpointHealth,
   type OperationalEvent,
@@ -12,9 +12,10 @@ import {
 import type { SecretBox } from '../../core/secret-box.js';
 import { fromJson, fromOptionalJson, toDate, toJson, toOptionalDate } from './codec.js';
 import type { SqlContext } from './context.js';
-import type { DeliveryRow, EndpointHealthRow, EndpointRow } from './database.js';
-import type { Executor } from './engine.js';
-import { insertAttempt } from './attempts.js';
+import type { AttemptRow, DeliveryRow, EndpointHealthRow, EndpointRow } from './database.js';
+import type { Executor, SqlEngine } from './engine.js';
+import { attemptRow } from './attempts.js';
+import { PreparedInsert, PreparedQuery } from './prepared.js';
 import { toEndpoint } from './endpoints.js';
 import { lockInboundEvents, settleInboundEvents } from './inbound-events.js';
 import { toDelivery } from './messages.js';
@@ -59,32 +60,117 @@ function dispositionColumns(disposition: DeliveryDisposition, time: number): Par
   }
 }
 
-async function recordHealth(tx: Executor, appId: string, endpointId: string, succeeded: boolean, at: number, time: number): Promise<void> {
-  const insert = tx.insertInto('endpoint_health').values({
-    endpoint_id: endpointId,
-    app_id: appId,
-    consecutive_failures: succeeded ? 0 : 1,
-    failing_since: succeeded ? null : at,
-    last_failure_at: succeeded ? null : at,
-    last_success_at: succeeded ? at : null,
-    updated_at: time,
-  });
-  await insert
-    .onConflict((oc) =>
-      oc.column('endpoint_id').doUpdateSet((eb) =>
-        succeeded
-          ? { consecutive_failures: 0, failing_since: null, last_success_at: at, updated_at: time }
-          : {
-              consecutive_failures: eb('endpoint_health.consecutive_failures', '+', 1),
-              // The run of failures started at its first failure; later ones keep that start.
-              failing_since: eb.fn.coalesce('endpoint_health.failing_since', sql.val(at)),
-              last_failure_at: at,
-              updated_at: time,
-            },
-      ),
-    )
-    .execute();
+/**
+ * An endpoint's health after a batch of its attempts, in the order they were made: a success resets the run of
+ * failures, a failure extends it (keeping the time the run began). One upsert per endpoint and batch, whatever the
+ * number of attempts, with the same result as one upsert per attempt.
+ */
+interface HealthChange {
+  appId: string;
+  /** Whether the batch holds a success: the stored run of failures is then replaced, not extended. */
+  reset: boolean;
+  /** Failures after the last success (all of them without one). */
+  failures: number;
+  firstFailureAt: number | null;
+  lastFailureAt: number | null;
+  lastSuccessAt: number | null;
 }
+
+function healthChanges(attempts: readonly Attempt[]): Map<string, HealthChange> {
+  const changes = new Map<string, HealthChange>();
+  for (const attempt of attempts) {
+    const at = attempt.createdAt.getTime();
+    let change = changes.get(attempt.endpointId);
+    if (!change) {
+      change = { appId: attempt.appId, reset: false, failures: 0, firstFailureAt: null, lastFailureAt: null, lastSuccessAt: null };
+      changes.set(attempt.endpointId, change);
+    }
+    if (attempt.status === DeliveryStatus.success) {
+      Object.assign(change, { reset: true, failures: 0, firstFailureAt: null, lastSuccessAt: at });
+    } else {
+      change.failures += 1;
+      change.firstFailureAt ??= at;
+      change.lastFailureAt = at;
+    }
+  }
+  return changes;
+}
+
+type HealthValue = 'endpoint_id' | 'app_id' | 'failures' | 'failing_since' | 'last_failure_at' | 'last_success_at' | 'updated_at';
+
+const healthInsert = (db: Executor, value: (name: HealthValue) => unknown) =>
+  db.insertInto('endpoint_health').values({
+    endpoint_id: value('endpoint_id') as string,
+    app_id: value('app_id') as string,
+    consecutive_failures: value('failures') as number,
+    failing_since: value('failing_since') as number | null,
+    last_failure_at: value('last_failure_at') as number | null,
+    last_success_at: value('last_success_at') as number | null,
+    updated_at: value('updated_at') as number,
+  });
+
+/** After a success: the run of failures is what followed it. */
+const resetHealth = new PreparedQuery<HealthValue>((db, value) =>
+  healthInsert(db, value).onConflict((oc) =>
+    oc.column('endpoint_id').doUpdateSet((eb) => ({
+      consecutive_failures: eb.ref('excluded.consecutive_failures'),
+      failing_since: eb.ref('excluded.failing_since'),
+      last_failure_at: eb.fn.coalesce('excluded.last_failure_at', 'endpoint_health.last_failure_at'),
+      last_success_at: eb.ref('excluded.last_success_at'),
+      updated_at: eb.ref('excluded.updated_at'),
+    })),
+  ),
+);
+
+/** Only failures: the run grows, and keeps the time it began. */
+const extendHealth = new PreparedQuery<HealthValue>((db, value) =>
+  healthInsert(db, value).onConflict((oc) =>
+    oc.column('endpoint_id').doUpdateSet((eb) => ({
+      consecutive_failures: eb('endpoint_health.consecutive_failures', '+', eb.ref('excluded.consecutive_failures')),
+      failing_since: eb.fn.coalesce('endpoint_health.failing_since', 'excluded.failing_since'),
+      last_failure_at: eb.ref('excluded.last_failure_at'),
+      updated_at: eb.ref('excluded.updated_at'),
+    })),
+  ),
+);
+
+async function recordHealth(engine: Pick<SqlEngine, 'dialect'>, tx: Executor, attempts: readonly Attempt[], time: number): Promise<void> {
+  for (const [endpointId, change] of healthChanges(attempts)) {
+    await (change.reset ? resetHealth : extendHealth).execute(engine, tx, {
+      endpoint_id: endpointId,
+      app_id: change.appId,
+      failures: change.failures,
+      failing_since: change.firstFailureAt,
+      last_failure_at: change.lastFailureAt,
+      last_success_at: change.lastSuccessAt,
+      updated_at: time,
+    });
+  }
+}
+
+type ResultValue = 'lease_owner' | 'lease_until' | 'updated_at' | 'canceled_at' | 'status' | 'next_attempt_at' | 'attempts' | 'id' | 'held_by' | 'held_until';
+
+/** A result changes its delivery only while the result's lease is still the delivery's. */
+const recordResult = new PreparedQuery<ResultValue>((db, value) =>
+  db
+    .updateTable('deliveries')
+    .set((eb) => ({
+      lease_owner: value('lease_owner') as null,
+      lease_until: value('lease_until') as null,
+      updated_at: value('updated_at') as number,
+      canceled_at: value('canceled_at') as number | null,
+      status: value('status') as number,
+      next_attempt_at: value('next_attempt_at') as number | null,
+      attempt_count: eb('attempt_count', '+', value('attempts') as number),
+    }))
+    .where('id', '=', value('id') as string)
+    .where('lease_owner', '=', value('held_by') as string)
+    .where('lease_until', '=', value('held_until') as number),
+);
+
+const attemptInsert = new PreparedInsert<AttemptRow>('attempts');
+/** 12 parameters a row: well inside both databases' limits per statement. */
+const ATTEMPT_INSERT_CHUNK = 200;
 
 async function loadClaimed(db: Executor, ids: string[], box: SecretBox, time: number) {
   return db
@@ -234,27 +320,31 @@ export function deliveryQueueStore({ engine, secretBox, now }: SqlContext): Deli
         const time = now();
         await lockInboundEvents(tx, engine.dialect, [...settling]);
         const recorded: boolean[] = [];
-        const touched = new Set<string>();
+        const attempts: Attempt[] = [];
         for (const result of results) {
-          let update = tx
-            .updateTable('deliveries')
-            .set(dispositionColumns(result.disposition, time))
-            .where('id', '=', result.deliveryId)
-            .where('lease_owner', '=', result.lease.owner)
-            .where('lease_until', '=', result.lease.until.getTime());
-          if (result.attempt) update = update.set((eb) => ({ attempt_count: eb('attempt_count', '+', 1) }));
-          const { numUpdatedRows } = await update.executeTakeFirst();
-          recorded.push(numUpdatedRows > 0n);
+          const columns = dispositionColumns(result.disposition, time);
+          const { numAffectedRows } = await recordResult.execute(engine, tx, {
+            lease_owner: columns.lease_owner,
+            lease_until: columns.lease_until,
+            updated_at: columns.updated_at,
+            canceled_at: columns.canceled_at,
+            status: columns.status,
+            next_attempt_at: columns.next_attempt_at,
+            attempts: result.attempt ? 1 : 0,
+            id: result.deliveryId,
+            held_by: result.lease.owner,
+            held_until: result.lease.until.getTime(),
+          });
+          recorded.push((numAffectedRows ?? 0n) > 0n);
           // A late result may not change a delivery that someone else now holds, but the request it reports was
           // really sent: the attempt and its effect on the endpoint's health are kept either way.
-          const { attempt } = result;
-          if (attempt) {
-            await insertAttempt(tx, attempt);
-            const succeeded = attempt.status === DeliveryStatus.success;
-            await recordHealth(tx, attempt.appId, attempt.endpointId, succeeded, attempt.createdAt.getTime(), time);
-            touched.add(attempt.endpointId);
-          }
+          if (result.attempt) attempts.push(result.attempt);
         }
+        for (let start = 0; start < attempts.length; start += ATTEMPT_INSERT_CHUNK) {
+          await attemptInsert.execute(engine, tx, attempts.slice(start, start + ATTEMPT_INSERT_CHUNK).map(attemptRow));
+        }
+        await recordHealth(engine, tx, attempts, time);
+        const touched = new Set(attempts.map((attempt) => attempt.endpointId));
         await recordAttemptEvents(tx, results, recorded, time);
         // A late result changed nothing, so it settles nothing either.
         const settled = new Set(results.map((result, index) => (recorded[index] ? settledEvent(result) : null)).filter((id) => id !== null));

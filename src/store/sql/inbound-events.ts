@@ -1,6 +1,5 @@
 import { sql } from 'kysely';
 import { newId } from '../../core/ids.js';
-import type { SecretBox } from '../../core/secret-box.js';
 import {
   DeliveryStatus,
   TriggerType,
@@ -133,7 +132,7 @@ async function rememberDedupKey(tx: Executor, sourceId: string, dedupKey: string
  */
 async function forward(
   tx: Executor,
-  secretBox: SecretBox,
+  engine: Pick<SqlEngine, 'dialect'>,
   event: Pick<InboundEventRow, 'id' | 'source_id' | 'event_type' | 'body_expires_at'>,
   router: MessageRouter,
   time: number,
@@ -151,7 +150,7 @@ async function forward(
     source_event_id: event.id,
   };
   await tx.insertInto('messages').values(row).execute();
-  const deliveries = await queueDeliveries(tx, secretBox, toMessage(row), router, { time, firstAttemptAt: time, triggerType: TriggerType.scheduled });
+  const deliveries = await queueDeliveries(tx, toMessage(row), router, { engine, time, firstAttemptAt: time, triggerType: TriggerType.scheduled });
   return { msgId: row.id, queued: deliveries.length };
 }
 
@@ -197,7 +196,7 @@ export async function settleInboundEvents(tx: Executor, eventIds: readonly strin
     .execute();
 }
 
-export function inboundEventStore({ engine, secretBox, now }: SqlContext): InboundEventStore {
+export function inboundEventStore({ engine, now }: SqlContext): InboundEventStore {
   return {
     async receiveInboundEvent(input, router) {
       return engine.write(async (tx) => {
@@ -231,7 +230,7 @@ export function inboundEventStore({ engine, secretBox, now }: SqlContext): Inbou
           Object.assign(row, { state: 'quarantined', state_reason: 'failed schema validation' });
         } else {
           outcome = 'accepted';
-          const { msgId, queued } = await forward(tx, secretBox, row, router, time);
+          const { msgId, queued } = await forward(tx, engine, row, router, time);
           Object.assign(row, { msg_id: msgId, ...forwardedState(queued, null) });
         }
         await tx.insertInto('inbound_events').values(row).execute();
@@ -299,7 +298,8 @@ export function inboundEventStore({ engine, secretBox, now }: SqlContext): Inbou
         if (row.body === null || !message) return pruned;
         const time = now();
         // The destinations as they are now: existing deliveries run again from scratch, new destinations get one.
-        const deliveries = await queueDeliveries(tx, secretBox, toMessage(message), router, {
+        const deliveries = await queueDeliveries(tx, toMessage(message), router, {
+          engine,
           time,
           firstAttemptAt: time,
           triggerType: TriggerType.manual,
@@ -320,7 +320,7 @@ export function inboundEventStore({ engine, secretBox, now }: SqlContext): Inbou
         if (row.state !== 'quarantined') return conflict(`Only quarantined events can be released; this one is ${row.state}`);
         if (row.body === null) return pruned;
         const time = now();
-        const { msgId, queued } = await forward(tx, secretBox, row, router, time);
+        const { msgId, queued } = await forward(tx, engine, row, router, time);
         const changes = {
           ...forwardedState(queued, 'released'),
           msg_id: msgId,

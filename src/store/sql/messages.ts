@@ -1,6 +1,5 @@
 import type { Expression, ExpressionBuilder, SqlBool } from 'kysely';
 import { newId } from '../../core/ids.js';
-import type { SecretBox } from '../../core/secret-box.js';
 import {
   DeliveryStatus,
   TriggerType,
@@ -15,8 +14,9 @@ import {
 import { fromOptionalJson, toDate, toOptionalDate, toOptionalJson } from './codec.js';
 import { conflict, notFound, ok, type SqlContext } from './context.js';
 import { toEndpoint } from './endpoints.js';
-import type { Database, DeliveryRow, MessageRow } from './database.js';
-import type { Executor } from './engine.js';
+import type { Database, DeliveryRow, EndpointRow, MessageRow } from './database.js';
+import type { Executor, SqlEngine } from './engine.js';
+import { PreparedInsert, PreparedQuery } from './prepared.js';
 import { channelIncludes, createdBetween, hasItems } from './filters.js';
 import { paginate, toPage } from './pagination.js';
 
@@ -105,6 +105,7 @@ function toAliasedDelivery(row: AliasedDelivery): Delivery {
 }
 
 export interface QueueDeliveries {
+  engine: Pick<SqlEngine, 'dialect'>;
   time: number;
   firstAttemptAt: number;
   triggerType: TriggerType;
@@ -117,24 +118,53 @@ export interface QueueDeliveries {
   resetExisting?: Partial<DeliveryRow>;
 }
 
+type RoutableRow = Pick<EndpointRow, 'id' | 'disabled' | 'event_types' | 'channels'>;
+
+/** Every message reads its application's endpoints to route: prepared, as publishing does it on every request. */
+const routableEndpoints = new PreparedQuery<'app_id'>((db, value) =>
+  db
+    .selectFrom('endpoints')
+    .select(['id', 'disabled', 'event_types', 'channels'])
+    .where('app_id', '=', value('app_id') as string)
+    .where('deleted_at', 'is', null)
+    .orderBy('id'),
+);
+const routableEndpoint = new PreparedQuery<'app_id' | 'id'>((db, value) =>
+  db
+    .selectFrom('endpoints')
+    .select(['id', 'disabled', 'event_types', 'channels'])
+    .where('app_id', '=', value('app_id') as string)
+    .where('id', '=', value('id') as string)
+    .where('deleted_at', 'is', null),
+);
+
+const messageInsert = new PreparedInsert<MessageRow>('messages');
+const deliveryInsert = new PreparedInsert<DeliveryRow>('deliveries');
+
 /**
  * Routes a message over its application's live endpoints and queues one delivery per endpoint the router picks.
- * Endpoints are handed over in id order, as domain objects with the secrets valid at `time`.
+ * Endpoints are handed over in id order, with what routing needs and nothing more (no secrets are decrypted).
  */
 export async function queueDeliveries(
   tx: Executor,
-  secretBox: SecretBox,
   message: Message,
   router: MessageRouter,
   options: QueueDeliveries,
 ): Promise<Delivery[]> {
   const { time, resetExisting } = options;
-  let candidates = tx.selectFrom('endpoints').selectAll().where('app_id', '=', message.appId).where('deleted_at', 'is', null);
-  if (options.onlyEndpointId !== undefined) candidates = candidates.where('id', '=', options.onlyEndpointId);
-  const endpointRows = await candidates.orderBy('id').execute();
+  const endpointRows = (
+    options.onlyEndpointId === undefined
+      ? await routableEndpoints.execute<RoutableRow>(options.engine, tx, { app_id: message.appId })
+      : await routableEndpoint.execute<RoutableRow>(options.engine, tx, { app_id: message.appId, id: options.onlyEndpointId })
+  ).rows;
   const routed = router(
     message,
-    endpointRows.map((endpointRow) => toEndpoint(endpointRow, secretBox, time)),
+    endpointRows.map((endpoint) => ({
+      id: endpoint.id,
+      disabled: endpoint.disabled === 1,
+      eventTypes: fromOptionalJson<string[]>(endpoint.event_types),
+      channels: fromOptionalJson<string[]>(endpoint.channels),
+    })),
   );
   const rows: DeliveryRow[] = routed.map((endpoint) => ({
     id: newId('delivery', time),
@@ -152,7 +182,7 @@ export async function queueDeliveries(
   }));
   if (resetExisting === undefined) {
     for (let start = 0; start < rows.length; start += DELIVERY_INSERT_CHUNK) {
-      await tx.insertInto('deliveries').values(rows.slice(start, start + DELIVERY_INSERT_CHUNK)).execute();
+      await deliveryInsert.execute(options.engine, tx, rows.slice(start, start + DELIVERY_INSERT_CHUNK));
     }
     return rows.map(toDelivery);
   }
@@ -184,13 +214,14 @@ export function messageStore({ engine, secretBox, now }: SqlContext): MessageSto
           payload_expires_at: time + input.payloadRetentionDays * DAY_MS,
         };
         try {
-          await tx.insertInto('messages').values(row).execute();
+          await messageInsert.execute(engine, tx, [row]);
         } catch (error) {
           if (engine.isUniqueViolation(error)) return conflict(`A message with eventId ${JSON.stringify(input.eventId)} already exists`);
           throw error;
         }
         const message = toMessage(row);
-        const deliveries = await queueDeliveries(tx, secretBox, message, router, {
+        const deliveries = await queueDeliveries(tx, message, router, {
+          engine,
           time,
           firstAttemptAt: input.deliverAt?.getTime() ?? time,
           // A manual send (send-example) is recorded as such, like a resend.

@@ -1,11 +1,13 @@
 import { mkdirSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, sql } from 'kysely';
 import type { Database } from '../sql/database.js';
 import type { Executor, SqlEngine } from '../sql/engine.js';
 import { migrationProvider } from '../sql/migrations.js';
-import { GroupCommitter } from './group-commit.js';
+import { GroupCommitter, WalSyncer } from './group-commit.js';
+import { withStatementCache } from './statement-cache.js';
 
 export interface SqliteEngineOptions {
   path: string;
@@ -16,6 +18,13 @@ export interface SqliteEngineOptions {
 /**
  * Embedded store: one writer connection whose transactions are group-committed, and a separate reader connection
  * that only ever sees committed data (WAL lets it read while the writer writes).
+ *
+ * Durability (`synchronous: 'full'`) without blocking the event loop: SQLite itself runs with synchronous=NORMAL, so
+ * COMMIT only writes the transaction's frames to the WAL file, and the engine then fdatasyncs the WAL file on libuv's
+ * thread pool before any caller of that transaction is answered. Once the frames are on disk the transaction
+ * survives power loss, exactly as with SQLite's own FULL mode, which would do the same fsync on the calling thread
+ * (about 1.5 ms on this class of disk, during which nothing else could run). Checkpoints keep SQLite's NORMAL-mode
+ * syncs of the WAL before, and of the database after, copying.
  */
 export class SqliteEngine implements SqlEngine {
   readonly dialect = 'sqlite' as const;
@@ -24,12 +33,13 @@ export class SqliteEngine implements SqlEngine {
   private readonly writer: Executor;
   private readonly reader: Executor;
   readonly committer: GroupCommitter;
+  private wal: Promise<FileHandle> | null = null;
 
-  constructor(options: SqliteEngineOptions) {
+  constructor(private readonly options: SqliteEngineOptions) {
     mkdirSync(dirname(options.path), { recursive: true });
     this.writerDb = new BetterSqlite3(options.path);
     this.writerDb.pragma('journal_mode = WAL');
-    this.writerDb.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    this.writerDb.pragma('synchronous = NORMAL');
     this.writerDb.pragma('busy_timeout = 5000');
     this.writerDb.pragma('foreign_keys = ON');
     this.writerDb.pragma('case_sensitive_like = ON');
@@ -37,11 +47,42 @@ export class SqliteEngine implements SqlEngine {
     this.writerDb.pragma('wal_autocheckpoint = 1000');
     this.readerDb = new BetterSqlite3(options.path);
     this.readerDb.pragma('busy_timeout = 5000');
+    for (const db of [this.writerDb, this.readerDb]) {
+      // The default 2 MB page cache thrashes once the tables outgrow it; memory-mapped reads skip a copy per page.
+      db.pragma('cache_size = -65536');
+      db.pragma('mmap_size = 268435456');
+      db.pragma('temp_store = MEMORY');
+    }
     this.readerDb.pragma('query_only = ON');
     this.readerDb.pragma('case_sensitive_like = ON');
-    this.writer = new Kysely<Database>({ dialect: new SqliteDialect({ database: this.writerDb }) });
-    this.reader = new Kysely<Database>({ dialect: new SqliteDialect({ database: this.readerDb }) });
-    this.committer = new GroupCommitter(this.writer, 512, options.onCommitBatch);
+    this.writer = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(this.writerDb) }) });
+    this.reader = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(this.readerDb) }) });
+    const savepoint = this.writerDb.prepare('SAVEPOINT w');
+    const undo = this.writerDb.prepare('ROLLBACK TO w');
+    const release = this.writerDb.prepare('RELEASE w');
+    const syncer = new WalSyncer(() => this.syncWal());
+    this.committer = new GroupCommitter(
+      this.writer,
+      { begin: () => savepoint.run(), undo: () => undo.run(), release: () => release.run() },
+      options.synchronous === 'full' ? () => syncer.request() : null,
+      512,
+      options.onCommitBatch,
+    );
+  }
+
+  /** fdatasync of the WAL file (any descriptor of a file syncs its data); the directory once, for the new file. */
+  private async syncWal(): Promise<void> {
+    this.wal ??= (async () => {
+      const handle = await open(`${this.options.path}-wal`, 'r');
+      const directory = await open(dirname(this.options.path), 'r');
+      await directory.sync().finally(() => directory.close());
+      return handle;
+    })();
+    const handle = await this.wal.catch((error: unknown) => {
+      this.wal = null;
+      throw error;
+    });
+    await handle.datasync();
   }
 
   read<T>(work: (db: Executor) => Promise<T>): Promise<T> {
@@ -75,5 +116,8 @@ export class SqliteEngine implements SqlEngine {
   async close(): Promise<void> {
     await this.reader.destroy();
     await this.writer.destroy();
+    const wal = this.wal;
+    this.wal = null;
+    await wal?.then((handle) => handle.close()).catch(() => undefined);
   }
 }

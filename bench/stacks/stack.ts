@@ -1,0 +1,15 @@
+import type { Publisher } from '../load.js';
+
+/** One system under test: Hookyard on a store, the reference queue stack, or the no-storage limit. */
+export interface Stack {
+  readonly name: string;
+  start(): Promise<void>;
+  /**
+   * A fresh target (application, queue, route) fanning each message out to `destinations` (URLs on the receiver);
+   * resolves a publisher for it.
+   */
+  target(destinations: string[], connections: number): Promise<Publisher>;
+  stop(): Promise<void>;
+  /** The processes doing the stack's work, whose CPU time is counted (Redis and PostgreSQL are not). */
+  pids(): number[];
+}
