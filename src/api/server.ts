@@ -30,6 +30,7 @@ import { sourceEndpointScope, sourceRoutes } from './ingest/source-routes.js';
 import { receiveRoutes } from './receive/routes.js';
 import { metricsRoutes } from './metrics/routes.js';
 import { statsRoutes } from './stats/routes.js';
+import { dashboardRoutes } from './dashboard/routes.js';
 import { RequestLogController, registerRequestObservability } from './plugins/observability.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -156,6 +157,7 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     }, { prefix: '/ingest/api/v1' });
     await app.register(receiveRoutes(deps));
     await app.register(oauthRoutes(deps));
+    await app.register(dashboardRoutes(deps));
   }
 
   return app;

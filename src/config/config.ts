@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /**
  * The whole runtime configuration, read and validated once at start and passed down as a typed object.
@@ -89,6 +90,8 @@ export interface Config {
   /** Rejected requests within the window that make a source `source.verification_failing`. */
   verificationFailingThreshold: number;
   verificationFailingWindowSeconds: number;
+  /** The built dashboard (`npm run build:dashboard`) served at /dashboard. */
+  dashboardDir: string;
 }
 
 export class ConfigError extends Error {
@@ -304,6 +307,12 @@ const settings: { [K in keyof Config]: Setting<K> } = {
     env: 'HOOKYARD_VERIFICATION_FAILING_WINDOW_SECONDS',
     parse: integer(1, 86_400),
     fallback: () => 900,
+  },
+  dashboardDir: {
+    key: 'dashboardDir',
+    env: 'HOOKYARD_DASHBOARD_DIR',
+    parse: (raw) => resolve(raw),
+    fallback: () => fileURLToPath(new URL('../../dashboard/dist', import.meta.url)),
   },
 };
 

@@ -17,6 +17,7 @@ const TokenOut = Type.Object(
     scope: Type.String(),
     refresh_token: Type.Optional(Type.String()),
     issued_token_type: Type.Optional(Type.String()),
+    app_id: Type.Optional(Type.String({ description: 'Extension: the application a confined session is limited to' })),
   },
   { title: 'OAuthTokenOut' },
 );
