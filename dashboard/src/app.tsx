@@ -218,11 +218,12 @@ function Redirect({ to }: { to: string }) {
 }
 
 function NotFound() {
+  const { confinedTo, appBase } = useDashboard();
   return (
     <div className="page">
       <h1>Not found</h1>
       <p>
-        Nothing lives at this address. <Link to={BASE}>Back to the start</Link>.
+        Nothing lives at this address. <Link to={confinedTo ? appBase(confinedTo) : BASE}>Back to the start</Link>.
       </p>
     </div>
   );
