@@ -117,7 +117,11 @@ function Shell() {
   const { path } = useLocation();
   const [menuOpen, setMenuOpen] = useState(false);
   const [signingOut, setSigningOut] = useState(false);
-  useEffect(() => setMenuOpen(false), [path]);
+  useEffect(() => {
+    setMenuOpen(false);
+    // A new page: screen readers and keyboard users start at its content, not at the link that led there.
+    document.getElementById('main')?.focus({ preventScroll: true });
+  }, [path]);
 
   const nav: NavItem[] = confinedTo
     ? [

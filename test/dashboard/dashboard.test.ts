@@ -122,6 +122,18 @@ describe('dashboard and consumer portal in Chromium', { skip: skipUnlessChromium
     assert.doesNotMatch(page.url(), /token/);
   });
 
+  it('refreshes the session once when the API refuses its access token', async () => {
+    const revoked = lastAccessToken!;
+    const form = new URLSearchParams({ token: revoked }).toString();
+    await server.request('POST', '/oauth/revoke', { token: null, rawBody: form, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    assert.equal((await server.request('GET', '/api/v1/app', { token: revoked })).status, 401);
+
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Applications' }).click();
+    await page.getByRole('table', { name: 'Applications' }).getByRole('link', { name: 'Acme' }).waitFor();
+    assert.notEqual(lastAccessToken, revoked, 'a new access token was fetched with the refresh token');
+    assert.equal(await page.getByRole('heading', { name: 'Sign in to Hookyard' }).count(), 0);
+  });
+
   it('lists inbound events by state and replays one', async () => {
     const source = (await server.request('POST', '/ingest/api/v1/source', { body: { name: 'Provider', uid: 'provider', type: 'generic-webhook' } })).body;
     assert.equal((await server.request('POST', '/ingest/api/v1/source/provider/endpoint', { body: { url: `${receiver.url}/inbound` } })).status, 201);
@@ -202,6 +214,31 @@ describe('dashboard and consumer portal in Chromium', { skip: skipUnlessChromium
     await page.getByRole('heading', { name: 'Applications', level: 1 }).waitFor();
     assert.equal(await page.getByRole('navigation', { name: 'Main' }).isVisible(), false, 'the menu closes after navigating');
     await page.setViewportSize({ width: 1280, height: 860 });
+  });
+
+  it('signs in with an OAuth client, offering only what its scopes allow', async () => {
+    const client = (await server.request('POST', '/api/v1/oauth-client', { body: { name: 'read-only ops', scopes: ['app:read', 'endpoint:read', 'message:read'] } })).body;
+    const { page: other, problems: otherProblems } = await openPage(browser);
+    other.setDefaultTimeout(20_000);
+    await other.goto(`${server.url}/dashboard`);
+    await other.getByLabel('Use an OAuth client').check();
+    await other.getByLabel('Client ID').fill(client.id);
+    await other.getByLabel('Client secret').fill(client.secret);
+    await other.getByRole('button', { name: 'Sign in' }).click();
+    await other.getByRole('heading', { name: 'Overview' }).waitFor();
+    const navigation = await other.getByRole('navigation', { name: 'Main' }).getByRole('link').allInnerTexts();
+    assert.deepEqual(navigation, ['Overview', 'Applications'], 'no sources, event types, keys or audit log without their scopes');
+    await other.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Applications' }).click();
+    await other.getByRole('table', { name: 'Applications' }).getByRole('link', { name: 'Acme' }).click();
+    await other.getByRole('table', { name: 'Endpoints' }).getByRole('link', { name: hookUrl() }).waitFor();
+    assert.equal(await other.getByRole('button', { name: 'Create endpoint' }).count(), 0, 'a read-only session is offered no writes');
+    await other.getByRole('table', { name: 'Endpoints' }).getByRole('link', { name: hookUrl() }).click();
+    await other.getByRole('table', { name: 'Attempts' }).getByRole('row').filter({ hasText: 'success' }).first().waitFor();
+    for (const name of [/^Resend/, /Disable endpoint/, /Reveal secret/, /Recover/]) assert.equal(await other.getByRole('button', { name }).count(), 0, String(name));
+    await other.getByRole('button', { name: 'Sign out' }).click();
+    await other.getByRole('heading', { name: 'Sign in to Hookyard' }).waitFor();
+    assert.deepEqual(otherProblems, []);
+    await other.context().close();
   });
 
   it('signs out: the session is revoked on the server and forgotten in the tab', async () => {

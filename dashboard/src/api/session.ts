@@ -124,7 +124,10 @@ export class Session {
       this.end('Your session has ended. Sign in again.');
       return response;
     }
-    return send();
+    const retried = await send();
+    // Refused again with a token just issued: the credential behind the session is gone.
+    if (retried.status === 401) this.end('Your session has ended. Sign in again.');
+    return retried;
   }
 
   /** Logout ends the session on the server (access token and refresh family), then revokes the refresh token too. */
@@ -172,8 +175,9 @@ export class Session {
         this.accept(await requestTokens({ grant_type: 'refresh_token', refresh_token: this.refreshToken! }, this.client));
         return true;
       } catch (error) {
-        // invalid_grant: revoked, expired or reused; the session is over. Anything else may pass: keep it for now.
-        if (error instanceof ApiError && error.status < 500) this.end('Your session has ended. Sign in again.');
+        // invalid_grant (400) or invalid_client (401): revoked, expired or reused, the session is over. Anything else
+        // (no network, 429, 5xx) may pass: keep the session while its access token lasts.
+        if (error instanceof ApiError && (error.status === 400 || error.status === 401)) this.end('Your session has ended. Sign in again.');
         return false;
       } finally {
         this.refreshing = null;
