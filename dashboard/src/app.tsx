@@ -158,7 +158,7 @@ function Shell() {
         <ul>
           {visible.map((item) => (
             <li key={item.to}>
-              <Link to={item.to} aria-current={item === current ? 'page' : undefined}>
+              <Link to={item.to} aria-current={item === current ? 'page' : undefined} onClick={() => setMenuOpen(false)}>
                 {item.label}
               </Link>
             </li>

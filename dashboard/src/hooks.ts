@@ -49,6 +49,8 @@ export function useInterval(tick: () => void, ms: number | null): void {
 export interface Paged<T> extends Resource<Page<T>> {
   /** The iterator of the page shown; null for the first. */
   cursor: string | null;
+  hasNext: boolean;
+  hasPrevious: boolean;
   next: () => void;
   previous: () => void;
   first: () => void;
@@ -68,10 +70,14 @@ export function usePaged<T>(load: (iterator: string | null, signal: AbortSignal)
   }
   const resource = useResource((signal) => load(seenKey === key ? cursor : null, signal), [key, cursor]);
   const page = resource.data;
+  // A page read backwards (a `-` iterator) says `done` when nothing comes before it; its `iterator` leads forward.
+  const backwards = cursor?.startsWith('-') ?? false;
   return {
     ...resource,
     cursor,
-    next: () => page?.iterator && !page.done && setCursor(page.iterator),
+    hasNext: page !== undefined && page.iterator !== null && (backwards || !page.done),
+    hasPrevious: page !== undefined && cursor !== null && !(backwards && page.done),
+    next: () => page?.iterator && setCursor(page.iterator),
     previous: () => setCursor(page?.prevIterator ?? null),
     first: () => setCursor(null),
   };

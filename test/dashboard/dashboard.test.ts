@@ -203,6 +203,23 @@ describe('dashboard and consumer portal in Chromium', { skip: skipUnlessChromium
     await portal.context().close();
   });
 
+  it('pages through a long list both ways', async () => {
+    for (let index = 0; index < 30; index++) await server.request('POST', '/api/v1/app', { body: { name: `Tenant ${String(index).padStart(2, '0')}` } });
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Applications' }).click();
+    const table = page.getByRole('table', { name: 'Applications' });
+    const pager = page.getByRole('navigation', { name: 'Applications pages' });
+    await table.getByRole('link', { name: 'Acme' }).waitFor();
+    assert.equal(await pager.getByRole('button', { name: 'Previous page' }).isDisabled(), true);
+    await pager.getByRole('button', { name: 'Next page' }).click();
+    await table.getByRole('link', { name: 'Tenant 29' }).waitFor();
+    assert.equal(await table.getByRole('link', { name: 'Acme' }).count(), 0);
+    assert.equal(await pager.getByRole('button', { name: 'Next page' }).isDisabled(), true, 'the last page');
+    await pager.getByRole('button', { name: 'Previous page' }).click();
+    await table.getByRole('link', { name: 'Acme' }).waitFor();
+    assert.equal(await pager.getByRole('button', { name: 'Previous page' }).isDisabled(), true, 'back at the first page');
+    assert.equal(await pager.getByRole('button', { name: 'Next page' }).isDisabled(), false);
+  });
+
   it('fits a phone screen: the menu folds away behind a button', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     const menu = page.getByRole('button', { name: 'Menu' });

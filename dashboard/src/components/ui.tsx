@@ -1,6 +1,6 @@
 import { useId, useState, type ReactNode } from 'react';
 import { ApiError, describeError } from '../api/errors';
-import { STATUS_TEXT, type DeliveryStatus, type Page } from '../api/types';
+import { STATUS_TEXT, type DeliveryStatus } from '../api/types';
 import type { Paged } from '../hooks';
 
 /** An API failure as the API put it: its code and detail, or each field a 422 named. */
@@ -54,14 +54,11 @@ export function Loading({ label = 'Loading…' }: { label?: string }) {
 
 /** Previous / next over the API's iterators; the list never loads more than a page at once. */
 export function Pager<T>({ paged, label }: { paged: Paged<T>; label: string }) {
-  const page: Page<T> | undefined = paged.data;
-  if (!page) return null;
-  const hasPrevious = paged.cursor !== null;
-  const hasNext = !page.done && page.iterator !== null;
-  if (!hasPrevious && !hasNext) return null;
+  const { hasNext, hasPrevious } = paged;
+  if (!hasPrevious && !hasNext && paged.cursor === null) return null;
   return (
     <nav className="pager" aria-label={`${label} pages`}>
-      <button type="button" onClick={paged.first} disabled={!hasPrevious}>
+      <button type="button" onClick={paged.first} disabled={paged.cursor === null}>
         First
       </button>
       <button type="button" onClick={paged.previous} disabled={!hasPrevious}>
