@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -45,15 +46,34 @@ function newestSource(dir: string): number {
   return newest;
 }
 
+const builtIsCurrent = () => {
+  const index = join(dashboardDist, 'index.html');
+  return existsSync(index) && statSync(index).mtimeMs >= Math.max(newestSource(join(dashboardRoot, 'src')), statSync(join(dashboardRoot, 'index.html')).mtimeMs);
+};
+
 /**
  * `npm install` builds the dashboard; a checkout that skipped it, or whose dashboard sources changed since, is built
- * here, so the browser never tests a stale build.
+ * here, so the browser never tests a stale build. Test files run in parallel: one builds, the others wait for it.
  */
 export function ensureDashboardBuilt(): void {
-  const index = `${dashboardDist}/index.html`;
-  if (existsSync(index) && statSync(index).mtimeMs >= Math.max(newestSource(`${dashboardRoot}/src`), statSync(`${dashboardRoot}/index.html`).mtimeMs)) return;
-  const result = spawnSync('npm', ['run', '--silent', 'build:dashboard'], { stdio: 'inherit', cwd: fileURLToPath(new URL('../..', import.meta.url)) });
-  if (result.status !== 0) throw new Error('npm run build:dashboard failed');
+  if (builtIsCurrent()) return;
+  const lock = join(tmpdir(), 'hookyard-dashboard-build.lock');
+  // A build takes seconds; a lock older than this was left by a process that died.
+  if (existsSync(lock) && Date.now() - statSync(lock).mtimeMs > 120_000) rmSync(lock, { recursive: true, force: true });
+  try {
+    mkdirSync(lock);
+  } catch {
+    const until = Date.now() + 120_000;
+    while (existsSync(lock) && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+    if (builtIsCurrent()) return;
+    throw new Error('the dashboard build run by another test process failed');
+  }
+  try {
+    const result = spawnSync('npm', ['run', '--silent', 'build:dashboard'], { stdio: 'inherit', cwd: fileURLToPath(new URL('../..', import.meta.url)) });
+    if (result.status !== 0) throw new Error('npm run build:dashboard failed');
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
 }
 
 /** A fresh browser: playwright gives each launch a new, empty temporary profile (its --user-data-dir). */
