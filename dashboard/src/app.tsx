@@ -108,7 +108,7 @@ const operatorNav: NavItem[] = [
   { to: `${BASE}/apps`, label: 'Applications', scope: 'app:read' },
   { to: `${BASE}/event-types`, label: 'Event types', scope: 'event_type:read' },
   { to: `${BASE}/sources`, label: 'Inbound sources', scope: 'source:read' },
-  { to: `${BASE}/api-keys`, label: 'API keys', scope: 'admin' },
+  { to: `${BASE}/api-keys`, label: 'Keys and clients', scope: 'admin' },
   { to: `${BASE}/audit`, label: 'Audit log', scope: 'admin' },
 ];
 

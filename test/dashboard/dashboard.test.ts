@@ -233,8 +233,38 @@ describe('dashboard and consumer portal in Chromium', { skip: skipUnlessChromium
     await page.setViewportSize({ width: 1280, height: 860 });
   });
 
+  let client: { id: string; secret: string };
+
+  it('creates an API key shown once and revokes it; creates an OAuth client', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Keys and clients' }).click();
+    const keyForm = page.getByRole('form', { name: 'New API key' });
+    await keyForm.getByLabel('Key name').fill('reporting');
+    await keyForm.getByLabel('message:read', { exact: true }).check();
+    await keyForm.getByLabel('message:write', { exact: true }).uncheck();
+    await keyForm.getByRole('button', { name: 'Create API key' }).click();
+    const key = await page.getByLabel('The new API key').innerText();
+    assert.match(key, /^hyk_/);
+    assert.equal((await server.request('GET', '/api/v1/stats', { token: key })).status, 200);
+    await page.getByRole('button', { name: 'Done' }).click();
+    assert.equal(await page.getByLabel('The new API key').count(), 0, 'the key is not shown again');
+
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('table', { name: 'API keys' }).getByRole('button', { name: 'Revoke reporting' }).click();
+    await page.getByRole('table', { name: 'API keys' }).getByRole('row').filter({ hasText: 'reporting' }).filter({ hasText: 'revoked' }).waitFor();
+    assert.equal((await server.request('GET', '/api/v1/stats', { token: key })).status, 401);
+
+    const clientForm = page.getByRole('form', { name: 'New OAuth client' });
+    await clientForm.getByLabel('Client name').fill('read-only ops');
+    for (const scope of ['app:read', 'endpoint:read', 'message:read']) await clientForm.getByLabel(scope, { exact: true }).check();
+    await clientForm.getByLabel('message:write', { exact: true }).uncheck();
+    await clientForm.getByRole('button', { name: 'Create OAuth client' }).click();
+    const secret = await page.getByLabel('The new client secret').innerText();
+    const id = await page.getByRole('table', { name: 'OAuth clients' }).getByRole('row').filter({ hasText: 'read-only ops' }).getByText(/^cli_/).innerText();
+    client = { id, secret };
+    await page.getByRole('button', { name: 'Done' }).click();
+  });
+
   it('signs in with an OAuth client, offering only what its scopes allow', async () => {
-    const client = (await server.request('POST', '/api/v1/oauth-client', { body: { name: 'read-only ops', scopes: ['app:read', 'endpoint:read', 'message:read'] } })).body;
     const { page: other, problems: otherProblems } = await openPage(browser);
     other.setDefaultTimeout(20_000);
     await other.goto(`${server.url}/dashboard`);

@@ -175,6 +175,15 @@ export interface ApiKey {
   lastUsedAt: string | null;
 }
 
+export interface OAuthClient {
+  id: string;
+  name: string;
+  scopes: string[];
+  appId: string | null;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
 export interface AuditEntry {
   id: string;
   at: string;
