@@ -174,8 +174,20 @@ export class AddressPolicy {
     return this.reasonRefused(ip) === null;
   }
 
+  /** Verdicts by address: the policy never changes, and each delivery asks again about the same few addresses. */
+  readonly #verdicts = new Map<string, string | null>();
+
   /** Null when deliveries may connect to `ip`; otherwise why not, naming the address and the range it falls in. */
   reasonRefused(ip: string): string | null {
+    const known = this.#verdicts.get(ip);
+    if (known !== undefined) return known;
+    const verdict = this.#verdict(ip);
+    if (this.#verdicts.size >= 4096) this.#verdicts.clear();
+    this.#verdicts.set(ip, verdict);
+    return verdict;
+  }
+
+  #verdict(ip: string): string | null {
     const address = bareAddress(ip);
     if (isIP(address) === 0) return `${ip} is not an IP address`;
     const why = this.#refusal(address);

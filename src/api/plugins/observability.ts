@@ -42,6 +42,8 @@ export function registerRequestObservability(app: FastifyInstance, metrics: Hook
     // API quotas, and the failed-authentication quota per address, are what answer 429.
     if (status === 429) metrics.apiRateLimited(request.principal ? 'credential' : 'address');
     const level = status >= 500 ? 'warn' : request.routeOptions.config?.probe ? 'debug' : 'info';
+    // Checked first: building the line costs as much as the metrics, and most deployments log at info or above.
+    if (!(request.log as unknown as { isLevelEnabled(level: string): boolean }).isLevelEnabled(level)) return;
     request.log[level]({ method: request.method, route, status, durationMs: Math.round(ms * 100) / 100, ...request.logFields }, 'request completed');
   });
 }

@@ -8,6 +8,7 @@ import type { Executor, SqlEngine } from '../sql/engine.js';
 import { migrationProvider } from '../sql/migrations.js';
 import { GroupCommitter, WalSyncer } from './group-commit.js';
 import { withStatementCache } from './statement-cache.js';
+import { Checkpointer } from './checkpointer.js';
 
 export interface SqliteEngineOptions {
   path: string;
@@ -34,6 +35,7 @@ export class SqliteEngine implements SqlEngine {
   private readonly reader: Executor;
   readonly committer: GroupCommitter;
   private wal: Promise<FileHandle> | null = null;
+  private readonly checkpointer: Checkpointer;
 
   constructor(private readonly options: SqliteEngineOptions) {
     mkdirSync(dirname(options.path), { recursive: true });
@@ -43,8 +45,10 @@ export class SqliteEngine implements SqlEngine {
     this.writerDb.pragma('busy_timeout = 5000');
     this.writerDb.pragma('foreign_keys = ON');
     this.writerDb.pragma('case_sensitive_like = ON');
-    // Checkpoints are left to SQLite's automatic threshold; the WAL stays bounded at about 4 MB.
-    this.writerDb.pragma('wal_autocheckpoint = 1000');
+    // Checkpoints run in a worker thread (Checkpointer), not inside this connection's commits; should that thread
+    // fail, SQLite's automatic checkpoints take over again. A WAL reset past 64 MB truncates the file.
+    this.writerDb.pragma('wal_autocheckpoint = 0');
+    this.writerDb.pragma('journal_size_limit = 67108864');
     this.readerDb = new BetterSqlite3(options.path);
     this.readerDb.pragma('busy_timeout = 5000');
     for (const db of [this.writerDb, this.readerDb]) {
@@ -61,12 +65,16 @@ export class SqliteEngine implements SqlEngine {
     const undo = this.writerDb.prepare('ROLLBACK TO w');
     const release = this.writerDb.prepare('RELEASE w');
     const syncer = new WalSyncer(() => this.syncWal());
+    this.checkpointer = new Checkpointer(options.path, () => this.writerDb.pragma('wal_autocheckpoint = 1000'));
     this.committer = new GroupCommitter(
       this.writer,
       { begin: () => savepoint.run(), undo: () => undo.run(), release: () => release.run() },
       options.synchronous === 'full' ? () => syncer.request() : null,
       512,
-      options.onCommitBatch,
+      (size, ms) => {
+        this.checkpointer.committed();
+        options.onCommitBatch?.(size, ms);
+      },
     );
   }
 
@@ -114,6 +122,7 @@ export class SqliteEngine implements SqlEngine {
   }
 
   async close(): Promise<void> {
+    await this.checkpointer.close();
     await this.reader.destroy();
     await this.writer.destroy();
     const wal = this.wal;
