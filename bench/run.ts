@@ -7,6 +7,8 @@
  *   npm run bench -- --stacks hookyard-sqlite     only some stacks (hookyard-sqlite, hookyard-postgres, reference, limit)
  *   npm run bench -- --scenarios throughput,latency
  *   npm run bench -- --profile                    CPU profiles of the Hookyard process into bench/profiles/
+ *   npm run bench -- --repeat 3                   each stack N times, reporting the median of every figure
+ *   npm run bench -- --baseline ../old-checkout   also run another checkout of Hookyard, as stack `baseline-sqlite`
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -25,8 +27,11 @@ const { values } = parseArgs({
     stacks: { type: 'string' },
     scenarios: { type: 'string' },
     profile: { type: 'boolean', default: false },
+    repeat: { type: 'string', default: '1' },
+    baseline: { type: 'string' },
   },
 });
+const repeat = Math.max(1, Number(values.repeat));
 
 const quick = values.quick!;
 const sizes = {
@@ -173,6 +178,51 @@ async function recovery(stack: Stack, receiver: BenchReceiver, tag: string): Pro
 /** Retries that come back within seconds, on both stacks alike, so that the drain and not the schedule is measured. */
 const RECOVERY_HOOKYARD_ENV = { HOOKYARD_RETRY_SCHEDULE: '1,2,4,8,16,32,64', HOOKYARD_CIRCUIT_BREAKER_COOLDOWN_MS: '1000' };
 
+async function runStack(name: string, factories: Record<string, (recovering: boolean) => Stack>, receiver: BenchReceiver): Promise<StackResult> {
+  const factory = factories[name];
+  if (!factory) throw new Error(`unknown stack ${name}`);
+  const result: StackResult = {};
+  const steady = factory(false);
+  await steady.start();
+  try {
+    const tag = name;
+    if (scenarios.has('throughput')) result.throughput = await throughput(steady, receiver, tag);
+    if (scenarios.has('fanout')) result.fanout = await fanout(steady, receiver, tag);
+    if (scenarios.has('latency')) result.latency = await latency(steady, receiver, tag);
+  } finally {
+    await steady.stop();
+  }
+  // The limit stores nothing, so it has nothing to recover: with the receiver down its publishes simply fail.
+  if (scenarios.has('recovery') && name !== 'limit') {
+    const recovering = factory(true);
+    await recovering.start();
+    try {
+      result.recovery = await recovery(recovering, receiver, `${name}-r`);
+    } finally {
+      await recovering.stop();
+    }
+  }
+
+  console.log(`# ${name}: ${JSON.stringify(result)}`);
+  return result;
+}
+
+/** The median of each figure over repeated runs (runs of one stack all have the same shape). */
+function median(runs: StackResult[]): StackResult {
+  const pick = (values: unknown[]): unknown => {
+    if (typeof values[0] === 'number') {
+      const sorted = (values as number[]).slice().sort((a, b) => a - b);
+      return sorted[Math.floor((sorted.length - 1) / 2)];
+    }
+    if (values[0] !== null && typeof values[0] === 'object') {
+      const keys = Object.keys(values[0] as object);
+      return Object.fromEntries(keys.map((key) => [key, pick(values.map((value) => (value as Record<string, unknown>)[key]))]));
+    }
+    return values[0];
+  };
+  return pick(runs) as StackResult;
+}
+
 async function main(): Promise<void> {
   const wanted = values.stacks?.split(',') ?? ['hookyard-sqlite', 'hookyard-postgres', 'reference', 'limit'];
   if (wanted.includes('hookyard-postgres') && !(await postgresAvailable())) {
@@ -187,43 +237,27 @@ async function main(): Promise<void> {
     reference: (recovering) => new ReferenceStack(recovering ? 1000 : 5000),
     limit: () => new LimitStack(),
   };
+  if (values.baseline) {
+    const root = values.baseline;
+    factories['baseline-sqlite'] = (recovering) => new HookyardStack({ store: 'sqlite', root, name: 'baseline-sqlite', env: recovering ? RECOVERY_HOOKYARD_ENV : {} });
+    if (!values.stacks) wanted.unshift('baseline-sqlite');
+  }
 
   const receiver = new BenchReceiver();
   await receiver.start();
-  const results: Record<string, StackResult> = {};
-  for (const name of wanted) {
-    const factory = factories[name];
-    if (!factory) throw new Error(`unknown stack ${name}`);
-    const result: StackResult = {};
-    const steady = factory(false);
-    await steady.start();
-    try {
-      const tag = name;
-      if (scenarios.has('throughput')) result.throughput = await throughput(steady, receiver, tag);
-      if (scenarios.has('fanout')) result.fanout = await fanout(steady, receiver, tag);
-      if (scenarios.has('latency')) result.latency = await latency(steady, receiver, tag);
-    } finally {
-      await steady.stop();
-    }
-    // The limit stores nothing, so it has nothing to recover: with the receiver down its publishes simply fail.
-    if (scenarios.has('recovery') && name !== 'limit') {
-      const recovering = factory(true);
-      await recovering.start();
-      try {
-        result.recovery = await recovery(recovering, receiver, `${name}-r`);
-      } finally {
-        await recovering.stop();
-      }
-    }
-    results[name] = result;
-    console.log(`# ${name}: ${JSON.stringify(result)}`);
+  const runs: Record<string, StackResult[]> = {};
+  // Rounds go through every stack before repeating, so that a slow spell of the machine touches all of them alike.
+  for (let round = 0; round < repeat; round++) {
+    for (const name of wanted) (runs[name] ??= []).push(await runStack(name, factories, receiver));
   }
   await receiver.stop();
+  const results = Object.fromEntries(Object.entries(runs).map(([name, list]) => [name, median(list)]));
 
   const report = {
     date: new Date().toISOString(),
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memoryGiB: round(totalmem() / 2 ** 30, 0), node: process.version, platform: process.platform },
     sizes,
+    repeat,
     results,
   };
   mkdirSync('bench/results', { recursive: true });

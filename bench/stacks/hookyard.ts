@@ -16,6 +16,10 @@ export interface HookyardStackOptions {
   env?: Record<string, string>;
   /** Write a CPU profile of the Hookyard process into this directory. */
   profileDir?: string;
+  /** Another checkout of Hookyard to run instead of this one (a before/after comparison). */
+  root?: string;
+  /** The name it reports under. */
+  name?: string;
 }
 
 /** Whether PostgreSQL answers, for the scenarios run on it too. */
@@ -40,7 +44,7 @@ export class HookyardStack implements Stack {
   private readonly token = `hy_admin_bench_${randomBytes(16).toString('hex')}`;
 
   constructor(private readonly options: HookyardStackOptions) {
-    this.name = `hookyard-${options.store}`;
+    this.name = options.name ?? `hookyard-${options.store}`;
   }
 
   async start(): Promise<void> {
@@ -69,7 +73,7 @@ export class HookyardStack implements Stack {
       env.HOOKYARD_MAIN_KEY = randomBytes(32).toString('base64');
     }
     const node = this.options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${this.options.profileDir}`] : [];
-    this.server = await startProcess([...node, 'bin/hookyard.mjs', 'start'], env, /Hookyard listening on (\S+)/);
+    this.server = await startProcess([...node, 'bin/hookyard.mjs', 'start'], env, /Hookyard listening on (\S+)/, this.options.root);
   }
 
   private async api(method: string, path: string, body: unknown): Promise<any> {

@@ -7,8 +7,8 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-export async function startProcess(args: string[], env: Record<string, string>, listening: RegExp): Promise<ServerProcess> {
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startProcess(args: string[], env: Record<string, string>, listening: RegExp, cwd?: string): Promise<ServerProcess> {
+  const child = spawn(process.execPath, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
