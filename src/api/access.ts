@@ -45,6 +45,7 @@ const table: Record<string, RouteScope> = {
   'v1.message-attempt.expunge-content': 'message:write',
   // Every application's delivery numbers; confined credentials are refused by the route.
   'v1.stats.get': 'message:read',
+  'v1.stats.failing-endpoints': 'endpoint:read',
 
   'v1.event-type.list': 'event_type:read',
   'v1.event-type.get': 'event_type:read',

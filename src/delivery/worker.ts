@@ -19,6 +19,7 @@ import { endpointAccepts } from './routing.js';
 import { Sender, type SendResult } from './sender.js';
 import { webhookHeaders } from './signing.js';
 import { forwardedHeaders } from '../inbound/forwarding.js';
+import { withCredentialsRedacted } from '../core/sensitive-headers.js';
 import { LocalProbeGate, LocalThrottle } from '../coordination/local.js';
 import type { DeliveryMetrics } from '../observability/metrics.js';
 import type { ProbeGate, Throttle } from '../coordination/port.js';
@@ -400,7 +401,7 @@ export class DeliveryWorker {
     }
 
     const attemptedAt = this.now();
-    const result = await this.send(endpoint, { id: message.id, ...content }, attemptedAt);
+    const { result, requestHeaders } = await this.send(endpoint, { id: message.id, ...content }, attemptedAt);
     if (result.kind === 'failed' && result.reason === 'aborted') {
       if (admission.probe) await this.breakers.probeSettled(endpoint.id);
       return null;
@@ -418,6 +419,7 @@ export class DeliveryWorker {
       status: succeeded ? DeliveryStatus.success : DeliveryStatus.fail,
       responseStatusCode: result.kind === 'response' ? result.statusCode : 0,
       response: this.responseText(result),
+      requestHeaders,
       responseDurationMs: result.durationMs,
       // Retries are scheduled whatever started the run; only a run's first attempt carries a manual trigger.
       triggerType: delivery.attemptCount === 0 ? delivery.triggerType : TriggerType.scheduled,
@@ -447,7 +449,12 @@ export class DeliveryWorker {
     return text.slice(0, Math.max(this.config.responseBodyLimit, 200));
   }
 
-  private async send(endpoint: Endpoint, message: { id: string; body: string | Buffer; headers: Record<string, string> }, attemptedAt: number): Promise<SendResult> {
+  /** Signs and sends; resolves the outcome and the headers the request went out with, as the attempt keeps them. */
+  private async send(
+    endpoint: Endpoint,
+    message: { id: string; body: string | Buffer; headers: Record<string, string> },
+    attemptedAt: number,
+  ): Promise<{ result: SendResult; requestHeaders: Record<string, string> | null }> {
     let signed: Record<string, string>;
     try {
       signed = webhookHeaders({
@@ -458,12 +465,14 @@ export class DeliveryWorker {
         includeSvixHeaders: this.config.sendSvixHeaders,
       });
     } catch (error) {
-      return { kind: 'failed', stage: 'before', reason: 'invalid_request', detail: `could not sign: ${(error as Error).message}`, durationMs: 0 };
+      const result: SendResult = { kind: 'failed', stage: 'before', reason: 'invalid_request', detail: `could not sign: ${(error as Error).message}`, durationMs: 0 };
+      return { result, requestHeaders: null };
     }
     // Header names are case-insensitive: lower-casing the custom ones lets the signature headers always win. A
     // forwarded request keeps its own content type.
     const custom = Object.fromEntries(Object.entries(endpoint.headers).map(([name, value]) => [name.toLowerCase(), value]));
     const headers = { ...message.headers, ...custom, ...signed, ...(message.headers['content-type'] ? { 'content-type': message.headers['content-type'] } : {}) };
-    return this.sender.send({ url: endpoint.url, headers, body: message.body, signal: this.abort.signal });
+    const result = await this.sender.send({ url: endpoint.url, headers, body: message.body, signal: this.abort.signal });
+    return { result, requestHeaders: withCredentialsRedacted({ 'user-agent': USER_AGENT, ...headers }) };
   }
 }

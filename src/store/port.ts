@@ -170,6 +170,8 @@ export interface Attempt {
   responseStatusCode: number;
   /** Response body cut to the configured size; null once expunged or pruned. */
   response: string | null;
+  /** The request's headers as sent (credential-like values redacted); null once expunged or pruned. */
+  requestHeaders: Record<string, string> | null;
   responseDurationMs: number;
   triggerType: TriggerType;
   createdAt: Date;
@@ -393,6 +395,21 @@ export interface StatsStore {
   attemptLatency(range: TimeRange, endpoint?: { appId: string; endpointId: string }): Promise<LatencyPercentiles>;
   /** Live, enabled endpoints with at least `threshold` consecutive failures: their breaker is open or half-open. */
   countTrippedBreakers(threshold: number): Promise<number>;
+  /** Messages created in the range, across every application and source (Hookyard's own operational ones left out). */
+  messageCount(range: TimeRange): Promise<number>;
+  /** Live endpoints of every owner that failed their latest attempts, the longest run of failures first. */
+  listFailingEndpoints(limit: number): Promise<FailingEndpoint[]>;
+}
+
+export interface FailingEndpoint {
+  /** The application, or the inbound source whose destination it is. */
+  appId: string;
+  endpointId: string;
+  url: string;
+  disabled: boolean;
+  consecutiveFailures: number;
+  failingSince: Date | null;
+  lastFailureAt: Date | null;
 }
 
 export interface DeliveryControlStore {

@@ -15,7 +15,11 @@ describe('attempts API (over real deliveries)', () => {
     server = await startTestServer({ overrides: { retrySchedule: [0.05] } });
     receiver = await startReceiver((request) => (request.path.startsWith('/bad') ? { status: 500, body: 'nope' } : { status: 200, body: 'ok' }));
     app = (await server.request('POST', '/api/v1/app', { body: { name: 'attempts' } })).body.id;
-    good = (await server.request('POST', `/api/v1/app/${app}/endpoint`, { body: { url: `${receiver.url}/good`, uid: 'good' } })).body.id;
+    good = (
+      await server.request('POST', `/api/v1/app/${app}/endpoint`, {
+        body: { url: `${receiver.url}/good`, uid: 'good', headers: { 'X-Team': 'billing', 'X-Api-Key': 'upstream-key-123' } },
+      })
+    ).body.id;
     bad = (await server.request('POST', `/api/v1/app/${app}/endpoint`, { body: { url: `${receiver.url}/bad` } })).body.id;
     msgId = (await server.request('POST', `/api/v1/app/${app}/msg`, { body: { eventType: 'a.b', payload: { n: 1 }, channels: ['ch'] } })).body.id;
     // One success, then the failing endpoint's first attempt and its single retry.
@@ -63,12 +67,24 @@ describe('attempts API (over real deliveries)', () => {
     assert.equal((await server.request('GET', `/api/v1/app/${app}/attempt/endpoint/${bad}?status_code_class=250`)).status, 422);
   });
 
+  it('shows the headers each attempt was sent with, exactly as the receiver got them, credentials redacted', async () => {
+    const [attempt] = (await server.request('GET', `/api/v1/app/${app}/attempt/endpoint/${good}`)).body.data;
+    const received = receiver.requests.find((request) => request.path === '/good')!;
+    const headers = attempt.requestHeaders as Record<string, string>;
+    for (const name of ['webhook-id', 'webhook-timestamp', 'webhook-signature', 'content-type', 'user-agent', 'x-team']) {
+      assert.equal(headers[name], received.headers[name], `${name} as sent`);
+    }
+    assert.equal(headers['x-api-key'], '[redacted]');
+    assert.equal(JSON.stringify(attempt).includes('upstream-key-123'), false);
+  });
+
   it('gets one attempt, expunges its response, and reports delivery state per destination', async () => {
     const [attempt] = (await server.request('GET', `/api/v1/app/${app}/attempt/endpoint/${good}`)).body.data;
     const path = `/api/v1/app/${app}/msg/${msgId}/attempt/${attempt.id}`;
     assert.equal((await server.request('GET', path)).body.id, attempt.id);
     assert.equal((await server.request('DELETE', `${path}/content`)).status, 204);
     assert.equal((await server.request('GET', path)).body.response, '');
+    assert.equal((await server.request('GET', path)).body.requestHeaders, null, 'expunged with the response');
     assert.equal((await server.request('GET', `/api/v1/app/${app}/msg/${msgId}/attempt/atmpt_nope`)).status, 404);
 
     const dests = await server.request('GET', `/api/v1/app/${app}/msg/${msgId}/endpoint`);

@@ -74,6 +74,7 @@ export function attemptOf(delivery: Pick<Delivery, 'id' | 'appId' | 'msgId' | 'e
     status: DeliveryStatus.success,
     responseStatusCode: 200,
     response: 'ok',
+    requestHeaders: { 'content-type': 'application/json', 'webhook-id': delivery.msgId },
     responseDurationMs: 12,
     triggerType: TriggerType.scheduled,
     ...fields,

@@ -89,10 +89,26 @@ describe('stats: counts and attempt latency percentiles', () => {
     const empty = await stats(`?since=${future}`);
     assert.deepEqual(
       { ...empty, since: null },
-      { since: null, until: null, success: 0, pending: 0, sending: 0, fail: 0, canceled: 0, attemptLatency: { count: 0, p50: null, p90: null, p99: null } },
+      { since: null, until: null, messages: 0, success: 0, pending: 0, sending: 0, fail: 0, canceled: 0, attemptLatency: { count: 0, p50: null, p90: null, p99: null } },
     );
     const reversed = await server.request('GET', `/api/v1/stats?since=${future}&until=${new Date().toISOString()}`);
     assert.equal(reversed.status, 422);
+  });
+
+  it('counts messages, and lists failing endpoints across applications with their breaker state', async () => {
+    const before = (await stats()).messages;
+    const appId = await createApp(server, 'Failing');
+    const broken = await createEndpoint(server, appId, { url: failing.url });
+    for (let i = 0; i < 2; i++) await publish(server, appId, { eventType: 'user.created' });
+    assert.equal((await stats()).messages, before + 2);
+    const listed = await eventually('the failing endpoint is listed', async () => {
+      const answer = await server.request('GET', '/api/v1/stats/failing-endpoints');
+      return answer.body.data.find((endpoint: any) => endpoint.endpointId === broken.id && endpoint.consecutiveFailures >= 2);
+    });
+    assert.equal(listed.appId, appId);
+    assert.equal(listed.url, failing.url);
+    assert.equal(listed.circuitState, 'closed', 'two failures are below the breaker threshold');
+    assert.ok(listed.failingSince && listed.lastFailureAt);
   });
 
   it('is for organisation-wide credentials only', async () => {
@@ -101,6 +117,7 @@ describe('stats: counts and attempt latency percentiles', () => {
     assert.equal(access.status, 200, access.text);
     assert.equal((await server.request('GET', '/api/v1/stats', { token: access.body.token })).status, 403);
     assert.equal((await server.request('GET', '/api/v1/stats', { token: null })).status, 401);
+    assert.equal((await server.request('GET', '/api/v1/stats/failing-endpoints', { token: access.body.token })).status, 403);
     // The application's own endpoint stats stay open to it.
     const endpoint = await createEndpoint(server, appId, { url: fast.url });
     const own = await server.request('GET', `/api/v1/app/${appId}/endpoint/${endpoint.id}/stats`, { token: access.body.token });

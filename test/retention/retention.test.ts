@@ -86,8 +86,9 @@ describe('retention', () => {
     const kept = await messageOf(s, plainApp, configured.id);
     assert.deepEqual({ ...kept, payload: undefined }, { ...configured, payload: undefined }, 'everything but the payload is kept');
     const attemptNow = (await s.request('GET', `/api/v1/app/${plainApp}/msg/${configured.id}/attempt/${attempt.id}`)).body;
-    assert.deepEqual({ ...attemptNow, response: undefined }, { ...attempt, response: undefined });
+    assert.deepEqual({ ...attemptNow, response: undefined, requestHeaders: undefined }, { ...attempt, response: undefined, requestHeaders: undefined });
     assert.equal(attemptNow.response, '');
+    assert.equal(attemptNow.requestHeaders, null, 'the request headers go with the response');
   });
 
   it('prunes in small batches while the API keeps answering', async () => {

@@ -44,6 +44,7 @@ await describeStoreContract('delivery queue', (open, fixture) => {
       status,
       responseStatusCode: status === DeliveryStatus.success ? 200 : 500,
       response: 'body',
+      requestHeaders: { 'webhook-id': claimed.delivery.msgId, authorization: '[redacted]' },
       responseDurationMs: 5,
       triggerType: TriggerType.scheduled,
       createdAt: new Date(at),

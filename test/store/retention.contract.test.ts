@@ -85,7 +85,7 @@ await describeStoreContract('retention', (open) => {
     const recent = await recordAttempt(opened, delivery!, { createdAt: new Date(START + 2 * DAY_MS), response: 'recent body' });
 
     assert.equal(await prune('attempt_responses', START + DAY_MS), 1);
-    assert.deepEqual(await store.getAttempt(appId, msgId, old.id), { ...old, response: null });
+    assert.deepEqual(await store.getAttempt(appId, msgId, old.id), { ...old, response: null, requestHeaders: null });
     assert.equal((await store.getAttempt(appId, msgId, recent.id))?.response, 'recent body');
     assert.equal(await prune('attempt_responses', START + DAY_MS), 0);
   });

@@ -126,4 +126,54 @@ await describeStoreContract('stats', (open) => {
     assert.ok(await store.disableEndpoint(appId, failing.id, { failingSince: null }));
     assert.equal(await store.countTrippedBreakers(3), 0, 'a disabled endpoint is sent nothing, so it has no breaker to watch');
   });
+
+  it('counts messages created in a half-open range', async () => {
+    const { store } = opened;
+    const appId = await createApp(store);
+    await publish(appId, 0);
+    await publish(appId, 1000);
+    await publish(appId, 2000);
+    assert.equal(await store.messageCount({}), 3);
+    assert.equal(await store.messageCount({ since: at(1000), until: at(2000) }), 1);
+    assert.equal(await store.messageCount({ since: at(5000) }), 0);
+  });
+
+  it('lists live failing endpoints of every application, the longest run of failures first', async () => {
+    const { store } = opened;
+    const [appA, appB] = [await createApp(store, 'A'), await createApp(store, 'B')];
+    const [worse, fine] = [await createEndpoint(store, appA), await createEndpoint(store, appA)];
+    const [bad, gone] = [await createEndpoint(store, appB), await createEndpoint(store, appB)];
+    await publish(appA, 0);
+    await publish(appB, 0);
+
+    // Written as the delivery engine writes them: `worse` and `gone` fail three rounds, `bad` fails once and gives
+    // up, `fine` succeeds.
+    for (let round = 0; round < 3; round++) {
+      const claim = await store.claimDueDeliveries({ owner: 'w', limit: 10, leaseMs: 60_000 });
+      const results = claim.deliveries.map((claimed) => {
+        clock += 1;
+        const endpointId = claimed.delivery.endpointId;
+        const succeeded = endpointId === fine.id;
+        const disposition = succeeded ? ({ kind: 'success' } as const) : endpointId === bad.id ? ({ kind: 'failed' } as const) : ({ kind: 'retry', at: new Date(clock) } as const);
+        const attempt = attemptOf(claimed.delivery, succeeded ? { createdAt: new Date(clock) } : { createdAt: new Date(clock), status: DeliveryStatus.fail, responseStatusCode: 500 });
+        return { deliveryId: claimed.delivery.id, lease: claimed.lease, disposition, attempt };
+      });
+      await store.recordDeliveryResults(results);
+    }
+    assert.ok((await store.deleteEndpoint(appB, gone.id)).ok);
+
+    const failing = await store.listFailingEndpoints(10);
+    assert.deepEqual(
+      failing.map((endpoint) => [endpoint.endpointId, endpoint.consecutiveFailures]),
+      [
+        [worse.id, 3],
+        [bad.id, 1],
+      ],
+      'the deleted endpoint and the healthy one are left out',
+    );
+    assert.equal(failing[0]!.appId, appA);
+    assert.equal(failing[0]!.url, worse.url);
+    assert.ok(failing[0]!.failingSince && failing[0]!.lastFailureAt && failing[0]!.failingSince < failing[0]!.lastFailureAt);
+    assert.equal((await store.listFailingEndpoints(1)).length, 1);
+  });
 });

@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import type { Attempt } from '../../store/port.js';
-import { DateTime, MessageStatus, MessageStatusText, TriggerTypeSchema, iso, statusTextOf } from '../shared-schemas.js';
+import { DateTime, MessageStatus, MessageStatusText, Nullable, TriggerTypeSchema, iso, statusTextOf } from '../shared-schemas.js';
 
 export const MessageAttemptOut = Type.Object(
   {
@@ -10,6 +10,9 @@ export const MessageAttemptOut = Type.Object(
     url: Type.String(),
     response: Type.String({ description: 'The response body, cut to the configured size; empty once expunged.' }),
     responseStatusCode: Type.Integer({ description: '0 when no response was received.' }),
+    requestHeaders: Type.Optional(
+      Nullable(Type.Record(Type.String(), Type.String(), { description: 'Extension: the headers the request was sent with; credential-like values redacted.' })),
+    ),
     responseDurationMs: Type.Integer(),
     status: MessageStatus,
     statusText: MessageStatusText,
@@ -28,6 +31,7 @@ export function toAttemptOut(attempt: Attempt, withContent = true): MessageAttem
     endpointId: attempt.endpointId,
     url: attempt.url,
     response: withContent ? (attempt.response ?? '') : '',
+    requestHeaders: withContent ? attempt.requestHeaders : null,
     responseStatusCode: attempt.responseStatusCode,
     responseDurationMs: attempt.responseDurationMs,
     status: attempt.status as 0 | 1 | 2 | 3,

@@ -1,3 +1,4 @@
+import { isSensitiveHeader } from '../../core/sensitive-headers.js';
 import { invalid } from '../errors.js';
 
 /** Headers Hookyard sets itself or that belong to the connection, which an endpoint may not override. */
@@ -17,7 +18,6 @@ const RESERVED = new Set([
 ]);
 const RESERVED_PREFIXES = ['proxy-', 'webhook-', 'svix-', 'sec-'];
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const SENSITIVE = /authorization|secret|token|key|password|auth|cookie/i;
 
 export function assertAllowedHeaders(headers: Record<string, string | null>, loc: string[]): void {
   for (const [name, value] of Object.entries(headers)) {
@@ -35,7 +35,7 @@ export function redactHeaders(headers: Record<string, string>): { headers: Recor
   const visible: Record<string, string> = {};
   const sensitive: string[] = [];
   for (const [name, value] of Object.entries(headers)) {
-    if (SENSITIVE.test(name)) sensitive.push(name);
+    if (isSensitiveHeader(name)) sensitive.push(name);
     else visible[name] = value;
   }
   return { headers: visible, sensitive };

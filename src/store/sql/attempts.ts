@@ -1,6 +1,6 @@
 import type { Expression, ExpressionBuilder, SqlBool } from 'kysely';
 import type { Attempt, AttemptFilter, AttemptStore, DeliveryStatus, EndpointStats, TriggerType } from '../port.js';
-import { toDate } from './codec.js';
+import { fromOptionalJson, toDate, toOptionalJson } from './codec.js';
 import { notFound, ok, type SqlContext } from './context.js';
 import type { AttemptRow, Database } from './database.js';
 import type { Executor } from './engine.js';
@@ -19,6 +19,7 @@ function toAttempt(row: AttemptRow): Attempt {
     status: row.status as DeliveryStatus,
     responseStatusCode: row.response_status_code,
     response: row.response,
+    requestHeaders: fromOptionalJson(row.request_headers),
     responseDurationMs: row.response_duration_ms,
     triggerType: row.trigger_type as TriggerType,
     createdAt: toDate(row.created_at),
@@ -44,6 +45,7 @@ export function attemptRow(attempt: Attempt): AttemptRow {
     response_duration_ms: attempt.responseDurationMs,
     trigger_type: attempt.triggerType,
     created_at: attempt.createdAt.getTime(),
+    request_headers: toOptionalJson(attempt.requestHeaders),
   };
 }
 
@@ -111,7 +113,7 @@ export function attemptStore({ engine }: SqlContext): AttemptStore {
       return engine.write(async (tx) => {
         const result = await tx
           .updateTable('attempts')
-          .set({ response: null })
+          .set({ response: null, request_headers: null })
           .where('app_id', '=', appId)
           .where('msg_id', '=', msgId)
           .where('id', '=', attemptId)

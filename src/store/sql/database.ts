@@ -120,6 +120,8 @@ export interface AttemptRow {
   response_duration_ms: number;
   trigger_type: number;
   created_at: number;
+  /** JSON object; null for attempts made before headers were kept, and once pruned. */
+  request_headers: string | null;
 }
 
 export interface BackgroundTaskRow {

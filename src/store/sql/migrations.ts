@@ -5,6 +5,7 @@ import * as delivery from './migrations/0002-delivery.js';
 import * as inbound from './migrations/0003-inbound.js';
 import * as access from './migrations/0004-access.js';
 import * as operability from './migrations/0005-operability.js';
+import * as attemptRequestHeaders from './migrations/0006-attempt-request-headers.js';
 
 /**
  * Versioned migrations shared by both adapters, applied in the order of their names. One file per migration in
@@ -16,6 +17,7 @@ const migrations: Record<string, { up(db: Kysely<unknown>, context: MigrationCon
   '0003_inbound': inbound,
   '0004_access': access,
   '0005_operability': operability,
+  '0006_attempt_request_headers': attemptRequestHeaders,
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

@@ -7,9 +7,9 @@ type Prune = (tx: Executor, cutoff: number, limit: number) => Promise<number>;
 
 /** Where pruning nulls content, and the time column (an expiry, or the creation time) it goes by. */
 const CONTENT = {
-  message_payloads: { table: 'messages', content: 'payload', time: 'payload_expires_at' },
-  attempt_responses: { table: 'attempts', content: 'response', time: 'created_at' },
-  inbound_bodies: { table: 'inbound_events', content: 'body', time: 'body_expires_at' },
+  message_payloads: { table: 'messages', content: 'payload', time: 'payload_expires_at', alsoNulled: [] },
+  attempt_responses: { table: 'attempts', content: 'response', time: 'created_at', alsoNulled: ['request_headers'] },
+  inbound_bodies: { table: 'inbound_events', content: 'body', time: 'body_expires_at', alsoNulled: [] },
 } as const;
 
 type ContentTarget = keyof typeof CONTENT;
@@ -24,14 +24,14 @@ function prunes(dialect: SqlEngine['dialect']): Record<PruneTarget, Prune> {
   const count = (result: { numUpdatedRows?: bigint; numDeletedRows?: bigint }) => Number(result.numUpdatedRows ?? result.numDeletedRows ?? 0n);
 
   function nullContent(target: ContentTarget): Prune {
-    const { table, content, time } = CONTENT[target];
+    const { table, content, time, alsoNulled } = CONTENT[target];
     return async (tx, cutoff, limit) => {
       const { ref } = tx.dynamic;
       const picked = await lock(tx.selectFrom(table).select('id').where(ref(content), 'is not', null).where(ref(time), '<=', cutoff).limit(limit)).execute();
       if (picked.length === 0) return 0;
       const result = await tx
         .updateTable(table)
-        .set(ref(content), null)
+        .set(Object.fromEntries([content, ...alsoNulled].map((column) => [column, null])))
         .where(
           'id',
           'in',

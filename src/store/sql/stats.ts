@@ -1,6 +1,7 @@
 import { sql, type Expression, type SqlBool } from 'kysely';
 import { idFloorAt, type IdKind } from '../../core/ids.js';
 import { DeliveryStatus, OPERATIONAL_OWNER_ID, type EndpointStats, type LatencyPercentiles, type StatsStore, type TimeRange } from '../port.js';
+import { toOptionalDate } from './codec.js';
 import type { SqlContext } from './context.js';
 
 /** Rows of `status, count(*) as total, count(canceled_at) as canceled … group by status`, as drivers return them. */
@@ -31,7 +32,7 @@ export function statusCounts(rows: readonly StatusCountRow[]): EndpointStats {
  * every row in range: it lets the primary key (or the `(endpoint_id, id)` index) skip older rows, and `created_at`
  * decides exactly.
  */
-function createdIn(table: 'deliveries' | 'attempts', kind: IdKind, range: TimeRange): Expression<SqlBool>[] {
+function createdIn(table: 'deliveries' | 'attempts' | 'messages', kind: IdKind, range: TimeRange): Expression<SqlBool>[] {
   const conditions: Expression<SqlBool>[] = [];
   if (range.since) {
     conditions.push(sql<SqlBool>`${sql.ref(`${table}.id`)} >= ${idFloorAt(kind, range.since.getTime())}`);
@@ -88,6 +89,51 @@ export function statsStore({ engine }: SqlContext): StatsStore {
         }
         return result;
       });
+    },
+
+    async messageCount(range) {
+      const row = await engine.read((db) =>
+        db
+          .selectFrom('messages')
+          .select((eb) => eb.fn.countAll<number | string>().as('n'))
+          .where((eb) => eb.and(createdIn('messages', 'message', range)))
+          .where('messages.app_id', '!=', OPERATIONAL_OWNER_ID)
+          .executeTakeFirst(),
+      );
+      return Number(row?.n ?? 0);
+    },
+
+    async listFailingEndpoints(limit) {
+      const rows = await engine.read((db) =>
+        db
+          .selectFrom('endpoint_health')
+          .innerJoin('endpoints', 'endpoints.id', 'endpoint_health.endpoint_id')
+          .select([
+            'endpoints.app_id',
+            'endpoints.id',
+            'endpoints.url',
+            'endpoints.disabled',
+            'endpoint_health.consecutive_failures',
+            'endpoint_health.failing_since',
+            'endpoint_health.last_failure_at',
+          ])
+          .where('endpoint_health.consecutive_failures', '>', 0)
+          .where('endpoints.deleted_at', 'is', null)
+          .where('endpoints.app_id', '!=', OPERATIONAL_OWNER_ID)
+          .orderBy('endpoint_health.consecutive_failures', 'desc')
+          .orderBy('endpoints.id')
+          .limit(limit)
+          .execute(),
+      );
+      return rows.map((row) => ({
+        appId: row.app_id,
+        endpointId: row.id,
+        url: row.url,
+        disabled: row.disabled === 1,
+        consecutiveFailures: row.consecutive_failures,
+        failingSince: toOptionalDate(row.failing_since),
+        lastFailureAt: toOptionalDate(row.last_failure_at),
+      }));
     },
 
     async countTrippedBreakers(threshold) {
