@@ -72,7 +72,8 @@ describe('cluster on PostgreSQL + Redis', { skip: await skipUnlessCluster() }, (
 
   it("hands a killed process's leased deliveries to the others once the lease expires", async () => {
     answerMs = 150;
-    const nodes = await cluster.start(3, { HOOKYARD_WORKER_CONCURRENCY: '16' });
+    // A lease no delivery outlives on a loaded machine: the kill is then the only cause of duplicates.
+    const nodes = await cluster.start(3, { HOOKYARD_WORKER_CONCURRENCY: '16', HOOKYARD_DELIVERY_LEASE_MS: '8000' });
     const appId = await setUpEndpoint();
     const accepted = await publishMany(nodes.slice(1), appId, 400);
     await receiver.waitFor((requests) => requests.length >= 60, 30_000);

@@ -47,8 +47,9 @@ describe('delivery across process stops', () => {
       HOOKYARD_ALLOW_PRIVATE_NETWORKS: '127.0.0.1/32',
       HOOKYARD_LOG_LEVEL: 'silent',
       HOOKYARD_SQLITE_SYNCHRONOUS: 'normal',
-      // Short lease and timeout: a killed process's claims come back within seconds, not the default minute.
-      HOOKYARD_DELIVERY_LEASE_MS: '3000',
+      // Short lease and timeout: a killed process's claims come back within seconds, not the default minute. Long
+      // enough that no delivery outlives its lease on a loaded machine, so the kill is the only cause of duplicates.
+      HOOKYARD_DELIVERY_LEASE_MS: '8000',
       HOOKYARD_REQUEST_TIMEOUT_MS: '1000',
     };
   });
