@@ -41,7 +41,11 @@ try {
   await call('POST', '/api/v1/app', { name: 'Globex', uid: 'globex' });
   await call('POST', '/api/v1/app/acme/endpoint', { url: `${healthy.url}/billing`, description: 'Billing service' });
   await call('POST', '/api/v1/app/acme/endpoint', { url: `${healthy.url}/crm`, description: 'CRM sync', filterTypes: ['user.signup'] });
-  const legacy = await call('POST', '/api/v1/app/acme/endpoint', { url: `${failing.url}/legacy`, description: 'Legacy ERP (down for maintenance)' });
+  const legacy = await call('POST', '/api/v1/app/acme/endpoint', {
+    url: `${failing.url}/legacy`,
+    description: 'Legacy ERP (down for maintenance)',
+    headers: { Authorization: 'Bearer legacy-erp-token' },
+  });
   await call('POST', '/api/v1/app/globex/endpoint', { url: `${healthy.url}/globex`, description: 'Globex webhooks' });
 
   let sample: { id: string } | null = null;
@@ -66,6 +70,7 @@ try {
     schemas: { 'order.created': { type: 'object', required: ['id', 'total'] } },
   });
   await call('POST', '/ingest/api/v1/source/shop/endpoint', { url: `${healthy.url}/orders` });
+  await call('POST', '/ingest/api/v1/source/shop/endpoint', { url: `${failing.url}/warehouse` });
   const bodies = [
     '{"type":"order.created","id":1001,"total":42}',
     '{"type":"order.created","id":1002,"total":17}',
@@ -100,7 +105,7 @@ try {
 
   await page.goto(`${server.url}/dashboard/apps/${acme.id}/endpoints/${legacy.id}`);
   await page.getByRole('table', { name: 'Attempts' }).waitFor();
-  await page.getByRole('table', { name: 'Attempts' }).getByRole('button', { name: 'Response' }).first().click();
+  await page.getByRole('table', { name: 'Attempts' }).getByRole('button', { name: 'Details' }).first().click();
   await shoot(page, 'endpoint');
 
   await page.goto(`${server.url}/dashboard/apps/${acme.id}/messages/${sample!.id}`);

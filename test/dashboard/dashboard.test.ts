@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { eventually } from '../delivery/support.js';
 import { ensureDashboardBuilt, launchBrowser, openPage, skipUnlessChromium } from '../helpers/browser.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -15,6 +16,8 @@ const readSessionStorage = (page: Page) => page.evaluate<string>('JSON.stringify
 describe('dashboard and consumer portal in Chromium', { skip: skipUnlessChromium(), timeout: 180_000 }, () => {
   let server: TestServer;
   let receiver: Receiver;
+  /** A receiver that is down: every request gets a 500. */
+  let broken: Receiver;
   let browser: Browser;
   let page: Page;
   let problems: string[];
@@ -25,7 +28,12 @@ describe('dashboard and consumer portal in Chromium', { skip: skipUnlessChromium
 
   before(async () => {
     ensureDashboardBuilt();
-    [server, receiver, browser] = await Promise.all([startTestServer(), startReceiver(), launchBrowser()]);
+    [server, receiver, broken, browser] = await Promise.all([
+      startTestServer(),
+      startReceiver(),
+      startReceiver(() => ({ status: 500, body: '{"error":"down"}' })),
+      launchBrowser(),
+    ]);
     apiKey = (await server.request('POST', '/api/v1/api-key', { body: { name: 'dashboard operator', scopes: ['admin'] } })).body.key;
     ({ page, problems } = await openPage(browser));
     page.setDefaultTimeout(20_000);
@@ -38,6 +46,7 @@ describe('dashboard and consumer portal in Chromium', { skip: skipUnlessChromium
   after(async () => {
     await browser?.close();
     await receiver?.close();
+    await broken?.close();
     await server?.close();
   });
 
@@ -99,7 +108,7 @@ describe('dashboard and consumer portal in Chromium', { skip: skipUnlessChromium
     await page.getByRole('heading', { name: hookUrl() }).waitFor();
     const attempts = page.getByRole('table', { name: 'Attempts' });
     const failedRow = attempts.getByRole('row').filter({ hasText: failing.id }).filter({ hasText: '500' }).first();
-    await failedRow.getByRole('button', { name: 'Response' }).click();
+    await failedRow.getByRole('button', { name: 'Details' }).click();
     await page.getByLabel('Response body').filter({ hasText: 'receiver is down' }).waitFor();
 
     receiver.respondWith(() => ({ status: 200, body: '{"ok":true}' }));
@@ -151,6 +160,53 @@ describe('dashboard and consumer portal in Chromium', { skip: skipUnlessChromium
     await page.getByRole('link', { name: eventId }).click();
     await page.getByRole('table', { name: 'Forwarding attempts' }).getByRole('row').filter({ hasText: 'manual' }).waitFor();
     assert.match(await page.getByLabel('Request body').innerText(), /order\.created/);
+  });
+
+  it('lists failing endpoints of applications and sources on the overview, with messages per minute', async () => {
+    await server.request('POST', '/api/v1/app', { body: { name: 'Initech', uid: 'initech' } });
+    const endpoint = (await server.request('POST', '/api/v1/app/initech/endpoint', { body: { url: `${broken.url}/orders`, headers: { 'X-Api-Key': 'initech-secret' } } })).body;
+    const message = (await server.request('POST', '/api/v1/app/initech/msg', { body: { eventType: 'order.placed', payload: { order: 1 } } })).body;
+    const source = (await server.request('GET', '/ingest/api/v1/source/provider')).body;
+    assert.equal((await server.request('POST', '/ingest/api/v1/source/provider/endpoint', { body: { url: `${broken.url}/inbound` } })).status, 201);
+    assert.equal((await fetch(source.ingestUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type":"order.created","id":8}' })).status, 200);
+    await eventually('the endpoint and the destination to be failing', async () => {
+      const listed = (await server.request('GET', '/api/v1/stats/failing-endpoints')).body.data as { url: string }[];
+      return ['/orders', '/inbound'].every((path) => listed.some((one) => one.url === `${broken.url}${path}`));
+    });
+    // Every message so far was created in the last hour, the overview's default range.
+    const messages = (await server.request('GET', '/api/v1/stats')).body.messages as number;
+
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Overview' }).click();
+    const perMinute = page.getByRole('group', { name: 'Messages / min' });
+    await perMinute.getByText(new RegExp(`\\b${messages} messages in the last hour`)).waitFor();
+    assert.match(await perMinute.innerText(), /^Messages \/ min\s+\d/);
+    await page.getByRole('img', { name: 'Messages per minute, averaged over each 5 minutes' }).waitFor();
+
+    const failing = page.getByRole('table', { name: 'Failing endpoints' });
+    const appRow = failing.getByRole('row').filter({ hasText: `${broken.url}/orders` });
+    const sourceRow = failing.getByRole('row').filter({ hasText: `${broken.url}/inbound` });
+    await appRow.filter({ hasText: 'Initech' }).filter({ hasText: 'circuit closed' }).waitFor();
+    await sourceRow.filter({ hasText: 'Provider' }).filter({ hasText: 'source destination' }).waitFor();
+    assert.equal(await failing.getByRole('link', { name: hookUrl() }).count(), 0, 'an endpoint whose latest attempt succeeded is not failing');
+
+    // A source's destination leads to the source, whose page lists its destinations.
+    await sourceRow.getByRole('link', { name: `${broken.url}/inbound` }).click();
+    await page.getByRole('heading', { name: 'Provider', level: 1 }).waitFor();
+    await page.getByRole('table', { name: 'Destinations' }).getByRole('cell', { name: `${broken.url}/inbound`, exact: true }).waitFor();
+    await page.goBack();
+
+    // An application's endpoint leads to its page, whose attempts show the headers each request was sent with.
+    await appRow.getByRole('link', { name: `${broken.url}/orders` }).click();
+    await page.getByRole('heading', { name: `${broken.url}/orders` }).waitFor();
+    assert.match(page.url(), new RegExp(`/endpoints/${endpoint.id}$`));
+    const attempt = page.getByRole('table', { name: 'Attempts' }).getByRole('row').filter({ hasText: message.id }).filter({ hasText: '500' }).first();
+    await attempt.getByRole('button', { name: 'Details' }).click();
+    const sent = page.getByRole('table', { name: 'Request headers sent' });
+    assert.equal(await sent.getByRole('row', { name: /^webhook-id / }).getByRole('cell').innerText(), message.id);
+    assert.match(await sent.getByRole('row', { name: /^webhook-signature / }).getByRole('cell').innerText(), /^v1,/);
+    assert.equal(await sent.getByRole('row', { name: /^x-api-key /i }).getByRole('cell').innerText(), '[redacted]');
+    assert.doesNotMatch(await sent.innerText(), /initech-secret/);
+    await page.getByLabel('Response body').filter({ hasText: '"down"' }).waitFor();
   });
 
   it('opens the consumer portal for one application, and nothing of another is reachable', async () => {
@@ -247,6 +303,17 @@ describe('dashboard and consumer portal in Chromium', { skip: skipUnlessChromium
     assert.equal((await server.request('GET', '/api/v1/stats', { token: key })).status, 200);
     await page.getByRole('button', { name: 'Done' }).click();
     assert.equal(await page.getByLabel('The new API key').count(), 0, 'the key is not shown again');
+
+    // It may read statistics but not endpoints: the overview says so where the failing endpoints would be.
+    const { page: reporting, problems: reportingProblems } = await openPage(browser);
+    reporting.setDefaultTimeout(20_000);
+    await reporting.goto(`${server.url}/dashboard`);
+    await reporting.getByLabel('API key', { exact: true }).fill(key);
+    await reporting.getByRole('button', { name: 'Sign in' }).click();
+    await reporting.getByRole('region', { name: 'Failing endpoints' }).getByText('This session cannot list failing endpoints', { exact: false }).waitFor();
+    assert.equal(await reporting.getByRole('table', { name: 'Failing endpoints' }).count(), 0);
+    assert.deepEqual(reportingProblems, []);
+    await reporting.context().close();
 
     page.once('dialog', (dialog) => void dialog.accept());
     await page.getByRole('table', { name: 'API keys' }).getByRole('button', { name: 'Revoke reporting' }).click();

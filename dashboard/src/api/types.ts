@@ -67,7 +67,22 @@ export interface EndpointStats extends DeliveryCounts {
 export interface Stats extends DeliveryCounts {
   since: string | null;
   until: string | null;
+  /** Messages created in the range (published, and inbound events forwarded). */
+  messages: number;
   attemptLatency: AttemptLatency;
+}
+
+/** One row of `GET /api/v1/stats/failing-endpoints`: an endpoint of an application, or a destination of a source. */
+export interface FailingEndpoint {
+  /** An application id, or a source id (`src_…`) for a source's destination. */
+  appId: string;
+  endpointId: string;
+  url: string;
+  disabled: boolean;
+  consecutiveFailures: number;
+  failingSince: string | null;
+  lastFailureAt: string | null;
+  circuitState: CircuitState;
 }
 
 /** Success = 0, Pending = 1, Fail = 2, Sending = 3. */
@@ -104,6 +119,8 @@ export interface Attempt {
   response: string;
   responseStatusCode: number;
   responseDurationMs: number;
+  /** The headers the request was sent with (credential-like values `[redacted]`); null once expunged, or for old attempts. */
+  requestHeaders?: Record<string, string> | null;
   status: DeliveryStatus;
   timestamp: string;
   /** Scheduled = 0, Manual = 1. */

@@ -1,7 +1,7 @@
-import { Fragment, useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import { seg, type Query } from '../api/client';
 import type { Attempt } from '../api/types';
-import { DeliveryBadge, Empty, ErrorBox, Json, Notice, PagedTable, Section, Select, Time } from '../components/ui';
+import { DeliveryBadge, Empty, ErrorBox, Json, Notice, PagedTable, Section, Select, Table, Time } from '../components/ui';
 import { useDashboard } from '../context';
 import { useAction, useInterval, usePaged } from '../hooks';
 import { Link } from '../router';
@@ -18,8 +18,8 @@ export const STATUS_OPTIONS = [
 const REFRESH_MS = 4000;
 
 /**
- * Delivery attempts of an endpoint or of a message: status, response code and body, duration, trigger, with a
- * resend of the message to the endpoint from any row.
+ * Delivery attempts of an endpoint or of a message: status, response code, duration, trigger, and on request the
+ * headers sent and the response body, with a resend of the message to the endpoint from any row.
  */
 export function AttemptList({ appId, path, show, query = {} }: { appId: string; path: string; show: 'message' | 'endpoint'; query?: Query }) {
   const { api, session, appBase } = useDashboard();
@@ -53,73 +53,137 @@ export function AttemptList({ appId, path, show, query = {} }: { appId: string; 
       <PagedTable
         paged={attempts}
         caption="Attempts"
-        head={[...ATTEMPT_HEAD, show === 'message' ? 'Message' : 'Endpoint', '']}
+        head={attemptHead(show === 'message' ? 'Message' : 'Endpoint')}
         empty="No attempt yet."
         row={(attempt) => (
-          <Fragment key={attempt.id}>
-            <tr>
-              <AttemptCells attempt={attempt} />
-              <td>
-                {show === 'message' ? (
-                  <Link to={`${appBase(appId)}/messages/${seg(attempt.msgId)}`}>
-                    <code>{attempt.msgId}</code>
-                  </Link>
-                ) : (
-                  <Link to={`${appBase(appId)}/endpoints/${seg(attempt.endpointId)}`}>{attempt.url}</Link>
-                )}
-              </td>
-              <td className="row-actions">
-                <button
-                  type="button"
-                  className="small"
-                  aria-expanded={open === attempt.id}
-                  aria-controls={`attempt-${attempt.id}`}
-                  onClick={() => setOpen(open === attempt.id ? null : attempt.id)}
-                >
-                  Response
+          <AttemptRows
+            key={attempt.id}
+            attempt={attempt}
+            open={open === attempt.id}
+            onToggle={() => setOpen(open === attempt.id ? null : attempt.id)}
+            actions={
+              session.can('message:write') && (
+                <button type="button" className="small" disabled={resend.busy} aria-label={`Resend ${attempt.msgId} to ${attempt.url}`} onClick={() => void resend.run(attempt)}>
+                  Resend
                 </button>
-                {session.can('message:write') && (
-                  <button type="button" className="small" disabled={resend.busy} aria-label={`Resend ${attempt.msgId} to ${attempt.url}`} onClick={() => void resend.run(attempt)}>
-                    Resend
-                  </button>
-                )}
-              </td>
-            </tr>
-            {open === attempt.id && (
-              <tr id={`attempt-${attempt.id}`} className="detail-row">
-                <td colSpan={7}>
-                  <p className="muted">
-                    <code>{attempt.id}</code> · sent to <code>{attempt.url}</code>
-                  </p>
-                  {attempt.response ? <Json value={prettyBody(attempt.response)} label="Response body" /> : <Empty>No response body was kept.</Empty>}
-                </td>
-              </tr>
-            )}
-          </Fragment>
+              )
+            }
+          >
+            <td>
+              {show === 'message' ? (
+                <Link to={`${appBase(appId)}/messages/${seg(attempt.msgId)}`}>
+                  <code>{attempt.msgId}</code>
+                </Link>
+              ) : (
+                <Link to={`${appBase(appId)}/endpoints/${seg(attempt.endpointId)}`}>{attempt.url}</Link>
+              )}
+            </td>
+          </AttemptRows>
         )}
       />
     </Section>
   );
 }
 
-export const ATTEMPT_HEAD = ['Time', 'Status', 'HTTP', 'Duration', 'Trigger'] as const;
+const ATTEMPT_HEAD = ['Time', 'Status', 'HTTP', 'Duration', 'Trigger'] as const;
 
-/** What every list of attempts shows of one: when, how it ended, the answer's code, how long, what started it. */
-export function AttemptCells({ attempt }: { attempt: Attempt }) {
+/** The columns of a list of attempts: what every attempt shows, one column of the list's own, then the buttons. */
+export const attemptHead = (own: string) => [...ATTEMPT_HEAD, own, ''];
+
+const responseCode = (attempt: Attempt) => (attempt.responseStatusCode === 0 ? <span className="muted">no response</span> : attempt.responseStatusCode);
+const triggerName = (attempt: Attempt) => (attempt.triggerType === 1 ? 'manual' : 'scheduled');
+
+/**
+ * An attempt as a row (what every list shows of it, then `children`: the list's own cell, then a *Details* button
+ * and `actions`) and, once opened, the row under it with what was sent and what came back.
+ */
+export function AttemptRows({ attempt, open, onToggle, actions, children }: { attempt: Attempt; open: boolean; onToggle: () => void; actions?: ReactNode; children: ReactNode }) {
+  const detailId = `attempt-${attempt.id}`;
   return (
     <>
-      <td>
-        <Time value={attempt.timestamp} />
-      </td>
-      <td>
-        <DeliveryBadge status={attempt.status} />
-      </td>
-      <td>{attempt.responseStatusCode === 0 ? <span className="muted">no response</span> : attempt.responseStatusCode}</td>
-      <td>{attempt.responseDurationMs} ms</td>
-      <td>{attempt.triggerType === 1 ? 'manual' : 'scheduled'}</td>
+      <tr>
+        <td>
+          <Time value={attempt.timestamp} />
+        </td>
+        <td>
+          <DeliveryBadge status={attempt.status} />
+        </td>
+        <td>{responseCode(attempt)}</td>
+        <td>{attempt.responseDurationMs} ms</td>
+        <td>{triggerName(attempt)}</td>
+        {children}
+        <td className="row-actions">
+          <button type="button" className="small" aria-expanded={open} aria-controls={detailId} onClick={onToggle}>
+            Details
+          </button>
+          {actions}
+        </td>
+      </tr>
+      {open && (
+        <tr id={detailId} className="detail-row">
+          <td colSpan={ATTEMPT_HEAD.length + 2}>
+            <AttemptDetail attempt={attempt} />
+          </td>
+        </tr>
+      )}
     </>
   );
 }
+
+/** The request an attempt sent (where, when, why, with which headers) and the response it got (code, time, body). */
+function AttemptDetail({ attempt }: { attempt: Attempt }) {
+  const headers = attempt.requestHeaders ? Object.entries(attempt.requestHeaders).sort(([a], [b]) => a.localeCompare(b)) : null;
+  return (
+    <div className="attempt-detail">
+      <div>
+        <h3>Request</h3>
+        <dl className="facts">
+          <dt>Attempt</dt>
+          <dd>
+            <code>{attempt.id}</code>
+          </dd>
+          <dt>Sent</dt>
+          <dd>
+            <Time value={attempt.timestamp} />
+          </dd>
+          <dt>To</dt>
+          <dd>
+            <code>{attempt.url}</code>
+          </dd>
+          <dt>Trigger</dt>
+          <dd>{triggerName(attempt)}</dd>
+        </dl>
+        {headers ? (
+          <Table caption="Request headers sent" head={['Header', 'Value']}>
+            {headers.map(([name, value]) => (
+              <tr key={name}>
+                <th scope="row">
+                  <code>{name}</code>
+                </th>
+                <td>{value === REDACTED ? <span className="muted">{REDACTED}</span> : <code>{value}</code>}</td>
+              </tr>
+            ))}
+          </Table>
+        ) : (
+          <Empty>The request headers are not kept: the attempt's content was expunged or pruned, or it was made before Hookyard kept them.</Empty>
+        )}
+      </div>
+      <div>
+        <h3>Response</h3>
+        <dl className="facts">
+          <dt>Status code</dt>
+          <dd>{responseCode(attempt)}</dd>
+          <dt>Duration</dt>
+          <dd>{attempt.responseDurationMs} ms</dd>
+        </dl>
+        {attempt.response ? <Json value={prettyBody(attempt.response)} label="Response body" /> : <Empty>No response body was kept.</Empty>}
+      </div>
+    </div>
+  );
+}
+
+/** How the API shows a credential-like header's value. */
+const REDACTED = '[redacted]';
 
 /** A JSON body indented for reading; anything else as it came. */
 export function prettyBody(text: string): string {

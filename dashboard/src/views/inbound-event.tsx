@@ -5,7 +5,7 @@ import { Badge, Checkbox, DeliveryBadge, Empty, ErrorBox, Json, Loading, PagedTa
 import { useDashboard } from '../context';
 import { useAction, useInterval, usePaged, useResource } from '../hooks';
 import { Link } from '../router';
-import { ATTEMPT_HEAD, AttemptCells, prettyBody } from './attempts';
+import { AttemptRows, attemptHead, prettyBody } from './attempts';
 import { REPLAYABLE, sourcePath } from './sources';
 
 /** A received webhook: the request as it arrived, its body, its state and why, each destination, every attempt. */
@@ -19,6 +19,7 @@ export function InboundEventView({ sourceId, eventId }: { sourceId: string; even
     if (attempts.cursor === null) attempts.reload();
   }, 4000);
   const [force, setForce] = useState(false);
+  const [openAttempt, setOpenAttempt] = useState<string | null>(null);
   const act = useAction(async (action: 'replay' | 'release') => {
     await api.post(`${path}/${action}`, action === 'release' ? { force } : {});
     event.reload();
@@ -124,13 +125,12 @@ export function InboundEventView({ sourceId, eventId }: { sourceId: string; even
         <PagedTable
           paged={attempts}
           caption="Forwarding attempts"
-          head={[...ATTEMPT_HEAD, 'URL']}
+          head={attemptHead('URL')}
           empty="No attempt yet."
           row={(attempt) => (
-            <tr key={attempt.id}>
-              <AttemptCells attempt={attempt} />
+            <AttemptRows key={attempt.id} attempt={attempt} open={openAttempt === attempt.id} onToggle={() => setOpenAttempt(openAttempt === attempt.id ? null : attempt.id)}>
               <td className="url">{attempt.url}</td>
-            </tr>
+            </AttemptRows>
           )}
         />
       </Section>
