@@ -3,7 +3,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { StoreUnavailableError } from '../port.js';
 import type { Database } from '../sql/database.js';
-import { isFailedOutcome, type Executor, type SqlEngine } from '../sql/engine.js';
+import { isFailedOutcome, type Executor, type SqlEngine, type WriteOptions } from '../sql/engine.js';
 import { migrationProvider } from '../sql/migrations.js';
 import { PostgresWorkSignal } from './work-signal.js';
 
@@ -72,10 +72,12 @@ export class PostgresEngine implements SqlEngine {
     return work(this.db).catch(classify);
   }
 
-  async write<T>(work: (tx: Executor) => Promise<T>): Promise<T> {
+  async write<T>(work: (tx: Executor) => Promise<T>, options?: WriteOptions): Promise<T> {
     const started = performance.now();
     try {
       const committed = await this.db.transaction().execute(async (tx) => {
+        // PostgreSQL's own form of a write that needs no flush of its own; a later synchronous commit flushes it.
+        if (options?.durable === false) await sql`set local synchronous_commit = off`.execute(tx);
         const result = await work(tx);
         if (isFailedOutcome(result)) throw new RolledBack(result);
         return result;

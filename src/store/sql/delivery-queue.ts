@@ -29,6 +29,13 @@ function settledEvent(result: DeliveryResult): string | null {
   return result.inboundEventId && FINAL_DISPOSITIONS.has(result.disposition.kind) ? result.inboundEventId : null;
 }
 
+/**
+ * Claims and results need no disk sync of their own: a claim lost in a machine crash leaves its deliveries due
+ * (they are sent again, as after any lost lease), and so does a lost result. They become durable with the next
+ * sync, which every accepted message's commit waits for.
+ */
+const NOT_DURABLE = { durable: false } as const;
+
 /** Bound on one claim, so that a claim transaction (and its `in (…)` list) stays short whatever the caller asks. */
 const MAX_CLAIM = 500;
 
@@ -302,7 +309,7 @@ export function deliveryQueueStore({ engine, secretBox, now }: SqlContext): Deli
           .where('next_attempt_at', 'is not', null)
           .executeTakeFirst();
         return { ids: picked, nextDue: next?.next ?? null };
-      });
+      }, NOT_DURABLE);
       // Read after the commit, outside the write: payloads and secrets need not hold the single SQLite writer.
       const deliveries = ids.length === 0 ? [] : await engine.read((db) => loadClaimed(db, ids, secretBox, time));
       return {
@@ -352,7 +359,7 @@ export function deliveryQueueStore({ engine, secretBox, now }: SqlContext): Deli
         const healthRows =
           touched.size === 0 ? [] : await tx.selectFrom('endpoint_health').selectAll().where('endpoint_id', 'in', [...touched]).execute();
         return { recorded, health: healthRows.map((row) => toHealth(row.endpoint_id, row)) };
-      });
+      }, NOT_DURABLE);
     },
 
     async releaseDeliveryLeases(owner) {

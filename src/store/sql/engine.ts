@@ -5,6 +5,16 @@ import type { Database } from './database.js';
 
 export type Executor = Kysely<Database>;
 
+export interface WriteOptions {
+  /**
+   * False for writes whose loss in a machine crash (not a process crash: the operating system still holds them)
+   * would only repeat work: a claim's lease, a delivery's recorded result (the delivery is sent again). Such a
+   * write is answered once it and every write committed before it are as safe as they are going to be, without a
+   * disk sync of its own. Default true: answered only once on disk.
+   */
+  durable?: boolean;
+}
+
 /**
  * What an adapter supplies to the shared SQL store: a way to read committed data and a way to run writes in a
  * transaction. An adapter may run several callers' writes in one transaction (group commit); a write whose result
@@ -13,7 +23,7 @@ export type Executor = Kysely<Database>;
 export interface SqlEngine {
   readonly dialect: 'sqlite' | 'postgres';
   read<T>(work: (db: Executor) => Promise<T>): Promise<T>;
-  write<T>(work: (tx: Executor) => Promise<T>): Promise<T>;
+  write<T>(work: (tx: Executor) => Promise<T>, options?: WriteOptions): Promise<T>;
   isUniqueViolation(error: unknown): boolean;
   migrate(): Promise<void>;
   ping(): Promise<void>;

@@ -2,6 +2,8 @@ import { isFailedOutcome, type Executor } from '../sql/engine.js';
 
 interface PendingWrite {
   work: (tx: Executor) => Promise<unknown>;
+  /** Whether its caller waits for a disk sync (see WriteOptions.durable). */
+  durable: boolean;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -35,9 +37,16 @@ export type Durability = (() => Promise<void>) | null;
  * `WalSyncer`), and the next batch runs while the previous one's sync is under way: the disk's latency bounds how
  * long each caller waits, not how many writes per second the process can commit.
  */
+/** Work run between two transactions (see `GroupCommitter.between`). */
+interface Interlude {
+  interlude: () => Promise<void>;
+}
+
 export class GroupCommitter {
-  private queue: PendingWrite[] = [];
+  private queue: Array<PendingWrite | Interlude> = [];
   private flushing = false;
+  /** Settles when every batch committed so far has been answered: batches are answered in commit order. */
+  private answered: Promise<void> = Promise.resolve();
   readonly stats: GroupCommitStats = { batches: 0, writes: 0, lastBatchSize: 0, lastCommitMs: 0 };
 
   constructor(
@@ -48,20 +57,41 @@ export class GroupCommitter {
     private readonly onBatch?: (size: number, ms: number) => void,
   ) {}
 
-  run<T>(work: (tx: Executor) => Promise<T>): Promise<T> {
+  run<T>(work: (tx: Executor) => Promise<T>, durable = true): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.flushing) {
-        this.flushing = true;
-        setImmediate(() => void this.drain());
-      }
+      this.enqueue({ work, durable, resolve: resolve as (value: unknown) => void, reject });
     });
+  }
+
+  /**
+   * Runs `work` once the transaction under way (if any) has committed, holding back the writes that arrive
+   * meanwhile until it is done. Their callers wait a little longer; none fails.
+   */
+  between<T>(work: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.enqueue({ interlude: () => work().then(resolve, reject) });
+    });
+  }
+
+  private enqueue(entry: PendingWrite | Interlude): void {
+    this.queue.push(entry);
+    if (!this.flushing) {
+      this.flushing = true;
+      setImmediate(() => void this.drain());
+    }
   }
 
   private async drain(): Promise<void> {
     try {
       while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, this.maxBatch);
+        const head = this.queue[0]!;
+        if ('interlude' in head) {
+          this.queue.shift();
+          await head.interlude();
+          continue;
+        }
+        const end = this.queue.findIndex((entry) => 'interlude' in entry);
+        const batch = this.queue.splice(0, Math.min(this.maxBatch, end === -1 ? this.queue.length : end)) as PendingWrite[];
         await this.commit(batch);
       }
     } finally {
@@ -106,10 +136,15 @@ export class GroupCommitter {
       });
     };
     if (this.durable === null) return settle();
-    // Not awaited: the next batch runs meanwhile. Batches become durable, and are answered, in commit order.
-    this.durable().then(settle, (error: unknown) => {
+    // Not awaited: the next batch runs meanwhile. A batch that asks for no sync of its own still waits for the
+    // batches before it, so that nothing read from them (a claimed delivery) is acted on before they are durable.
+    const previous = this.answered;
+    const fail = (error: unknown) => {
       for (const item of batch) item.reject(error);
-    });
+    };
+    this.answered = batch.some((item) => item.durable)
+      ? Promise.all([previous, this.durable()]).then(settle, fail)
+      : previous.then(settle);
   }
 }
 

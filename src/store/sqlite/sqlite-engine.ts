@@ -4,16 +4,25 @@ import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, sql } from 'kysely';
 import type { Database } from '../sql/database.js';
-import type { Executor, SqlEngine } from '../sql/engine.js';
+import type { Executor, SqlEngine, WriteOptions } from '../sql/engine.js';
 import { migrationProvider } from '../sql/migrations.js';
-import { GroupCommitter, WalSyncer } from './group-commit.js';
+import { GroupCommitter, WalSyncer, type Savepoints } from './group-commit.js';
 import { withStatementCache } from './statement-cache.js';
-import { Checkpointer } from './checkpointer.js';
+import { Checkpointer, type CheckpointPolicy } from './checkpointer.js';
 
 export interface SqliteEngineOptions {
   path: string;
   synchronous: 'full' | 'normal';
   onCommitBatch?: (size: number, ms: number) => void;
+  checkpoints?: CheckpointPolicy;
+}
+
+/** The savepoint statements the group committer brackets each write with, prepared once. */
+export function savepointsOn(db: BetterSqlite3.Database): Savepoints {
+  const begin = db.prepare('SAVEPOINT w');
+  const undo = db.prepare('ROLLBACK TO w');
+  const release = db.prepare('RELEASE w');
+  return { begin: () => void begin.run(), undo: () => void undo.run(), release: () => void release.run() };
 }
 
 /**
@@ -61,14 +70,16 @@ export class SqliteEngine implements SqlEngine {
     this.readerDb.pragma('case_sensitive_like = ON');
     this.writer = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(this.writerDb) }) });
     this.reader = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(this.readerDb) }) });
-    const savepoint = this.writerDb.prepare('SAVEPOINT w');
-    const undo = this.writerDb.prepare('ROLLBACK TO w');
-    const release = this.writerDb.prepare('RELEASE w');
     const syncer = new WalSyncer(() => this.syncWal());
-    this.checkpointer = new Checkpointer(options.path, () => this.writerDb.pragma('wal_autocheckpoint = 1000'));
+    this.checkpointer = new Checkpointer(
+      options.path,
+      (work) => this.committer.between(work),
+      () => this.writerDb.pragma('wal_autocheckpoint = 1000'),
+      options.checkpoints,
+    );
     this.committer = new GroupCommitter(
       this.writer,
-      { begin: () => savepoint.run(), undo: () => undo.run(), release: () => release.run() },
+      savepointsOn(this.writerDb),
       options.synchronous === 'full' ? () => syncer.request() : null,
       512,
       (size, ms) => {
@@ -97,8 +108,8 @@ export class SqliteEngine implements SqlEngine {
     return work(this.reader);
   }
 
-  write<T>(work: (tx: Executor) => Promise<T>): Promise<T> {
-    return this.committer.run(work);
+  write<T>(work: (tx: Executor) => Promise<T>, options?: WriteOptions): Promise<T> {
+    return this.committer.run(work, options?.durable ?? true);
   }
 
   isUniqueViolation(error: unknown): boolean {
