@@ -31,6 +31,12 @@ export interface SendRequest {
   signal?: AbortSignal;
 }
 
+/** What the delivery worker sends with: a Sender on its own thread, or a ThreadedSender. */
+export interface RequestSender {
+  send(input: SendRequest): Promise<SendResult>;
+  close(): Promise<void>;
+}
+
 export interface SenderOptions {
   timeoutMs: number;
   responseBodyLimit: number;
@@ -96,7 +102,7 @@ function storable(bytes: Buffer): string {
   return bytes.toString('utf8').replaceAll('\u0000', '');
 }
 
-export class Sender {
+export class Sender implements RequestSender {
   private readonly agent: Agent;
   private readonly policy: AddressPolicy;
 

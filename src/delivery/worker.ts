@@ -16,7 +16,8 @@ import { CircuitBreakers } from './circuit-breaker.js';
 import { ResultRecorder } from './recorder.js';
 import { attemptsAllowed, nextRetryDelayMs, parseRetryAfter } from './retry.js';
 import { endpointAccepts } from './routing.js';
-import { Sender, type SendResult } from './sender.js';
+import { Sender, type RequestSender, type SendResult } from './sender.js';
+import { ThreadedSender } from './sender-thread.js';
 import { webhookHeaders } from './signing.js';
 import { forwardedHeaders } from '../inbound/forwarding.js';
 import { withCredentialsRedacted } from '../core/sensitive-headers.js';
@@ -30,6 +31,7 @@ export type DeliveryWorkerConfig = Pick<
   | 'requestTimeoutMs'
   | 'responseBodyLimit'
   | 'sendSvixHeaders'
+  | 'senderThread'
   | 'circuitBreakerThreshold'
   | 'circuitBreakerCooldownMs'
   | 'endpointDisableAfterMs'
@@ -107,7 +109,7 @@ export class DeliveryWorker {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly throttle: Throttle;
-  private readonly sender: Sender;
+  private readonly sender: RequestSender;
   private readonly recorder: ResultRecorder;
   private readonly breakers: CircuitBreakers;
   private readonly leaseMs: number;
@@ -138,12 +140,13 @@ export class DeliveryWorker {
     this.random = options.random ?? Math.random;
     this.throttle = options.throttle ?? new LocalThrottle();
     this.metrics = options.metrics ?? null;
-    this.sender = new Sender({
+    const senderOptions = {
       timeoutMs: this.config.requestTimeoutMs,
       responseBodyLimit: this.config.responseBodyLimit,
-      allowPrivateNetworks: this.config.allowPrivateNetworks,
+      allowPrivateNetworks: [...this.config.allowPrivateNetworks],
       userAgent: USER_AGENT,
-    });
+    };
+    this.sender = this.config.senderThread ? new ThreadedSender(senderOptions) : new Sender(senderOptions);
     this.recorder = new ResultRecorder(this.store);
     // Others are held back while a probe runs. Its verdict is known within one request timeout; waiting no longer
     // than a cool-down means a failed probe's successor is due just as the breaker half-opens again.

@@ -24,11 +24,12 @@ function verifyWith(secret: string, request: ReceivedRequest): void {
   });
 }
 
-describe('signed delivery', () => {
+// Delivery exchanges run on the main thread by default, or on a worker thread of their own (HOOKYARD_SENDER_THREAD).
+for (const senderThread of [false, true]) describe(senderThread ? 'signed delivery, sent from the sender thread' : 'signed delivery', () => {
   let server: TestServer;
   let receiver: Receiver;
   before(async () => {
-    server = await startTestServer();
+    server = await startTestServer({ overrides: { senderThread } });
     receiver = await startReceiver();
   });
   after(async () => {

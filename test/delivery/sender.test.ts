@@ -1,20 +1,27 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Sender } from '../../src/delivery/sender.js';
+import { Sender, type RequestSender, type SenderOptions } from '../../src/delivery/sender.js';
+import { ThreadedSender } from '../../src/delivery/sender-thread.js';
 import { startReceiver, unusedPort, type Receiver, type ReceiverResponse } from '../helpers/receiver.js';
 
-describe('sender', () => {
+const implementations: Array<[string, (options: SenderOptions) => RequestSender]> = [
+  ['sender', (options) => new Sender(options)],
+  ['sender on a worker thread', (options) => new ThreadedSender(options)],
+];
+
+for (const [name, createSender] of implementations) describe(name, () => {
   let receiver: Receiver;
-  let sender: Sender;
+  let sender: RequestSender;
   before(async () => {
     receiver = await startReceiver((request): ReceiverResponse | 'destroy' => {
       if (request.path === '/big') return { status: 200, body: 'x'.repeat(5000) };
       if (request.path === '/slow') return { status: 200, delayMs: 2000 };
       if (request.path === '/redirect') return { status: 307, headers: { location: '/elsewhere' } };
       if (request.path === '/drop') return 'destroy';
+      if (request.path.startsWith('/echo/')) return { status: 200, body: request.path };
       return { status: 201, headers: { 'x-answer': 'yes' }, body: 'created' };
     });
-    sender = new Sender({ timeoutMs: 300, responseBodyLimit: 100, allowPrivateNetworks: ['127.0.0.1/32'], userAgent: 'test-agent' });
+    sender = createSender({ timeoutMs: 300, responseBodyLimit: 100, allowPrivateNetworks: ['127.0.0.1/32'], userAgent: 'test-agent' });
   });
   after(async () => {
     await sender.close();
@@ -78,5 +85,20 @@ describe('sender', () => {
     controller.abort();
     const result = await pending;
     assert.deepEqual(result.kind === 'failed' && result.reason, 'aborted');
+  });
+
+  it('gives every one of many concurrent exchanges its own answer', async () => {
+    // A timeout of its own: the suite's short one is for the timeout cases, not for 200 exchanges at once.
+    const patient = createSender({ timeoutMs: 10_000, responseBodyLimit: 100, allowPrivateNetworks: ['127.0.0.1/32'], userAgent: 'test-agent' });
+    try {
+      const paths = Array.from({ length: 200 }, (_, i) => `/echo/${i}`);
+      const results = await Promise.all(paths.map((path) => patient.send({ url: `${receiver.url}${path}`, headers: {}, body: '{}' })));
+      assert.deepEqual(
+        results.map((result) => (result.kind === 'response' ? result.body : `${result.reason}: ${result.detail}`)),
+        paths,
+      );
+    } finally {
+      await patient.close();
+    }
   });
 });
