@@ -5,7 +5,7 @@
  *
  *   npm run bench -- --quick                      smaller counts, for a first look
  *   npm run bench -- --stacks hookyard-sqlite     only some stacks (hookyard-sqlite, hookyard-postgres, reference, limit,
- *                                                 and hookyard-sqlite-thread, which only runs when named)
+ *                                                 and hookyard-sqlite-main-thread, which only runs when named)
  *   npm run bench -- --scenarios throughput,latency
  *   npm run bench -- --profile                    CPU profiles of the Hookyard process into bench/profiles/
  *   npm run bench -- --repeat 3                   each stack N times, reporting the median of every figure
@@ -235,9 +235,9 @@ async function main(): Promise<void> {
   const factories: Record<string, (recovering: boolean) => Stack> = {
     'hookyard-sqlite': (recovering) => new HookyardStack({ store: 'sqlite', profileDir, env: recovering ? RECOVERY_HOOKYARD_ENV : {} }),
     'hookyard-postgres': (recovering) => new HookyardStack({ store: 'postgres', profileDir, env: recovering ? RECOVERY_HOOKYARD_ENV : {} }),
-    // Not in the default set: the same with delivery exchanges on a worker thread (HOOKYARD_SENDER_THREAD).
-    'hookyard-sqlite-thread': (recovering) =>
-      new HookyardStack({ store: 'sqlite', profileDir, name: 'hookyard-sqlite-thread', env: { HOOKYARD_SENDER_THREAD: 'true', ...(recovering ? RECOVERY_HOOKYARD_ENV : {}) } }),
+    // Not in the default set: the same with delivery exchanges on the main thread (HOOKYARD_SENDER_THREAD=false).
+    'hookyard-sqlite-main-thread': (recovering) =>
+      new HookyardStack({ store: 'sqlite', profileDir, name: 'hookyard-sqlite-main-thread', env: { HOOKYARD_SENDER_THREAD: 'false', ...(recovering ? RECOVERY_HOOKYARD_ENV : {}) } }),
     reference: (recovering) => new ReferenceStack(recovering ? 1000 : 5000),
     limit: () => new LimitStack(),
   };

@@ -263,7 +263,7 @@ const settings: { [K in keyof Config]: Setting<K> } = {
   requestTimeoutMs: { key: 'requestTimeoutMs', env: 'HOOKYARD_REQUEST_TIMEOUT_MS', parse: integer(100, 300_000), fallback: () => 15_000 },
   responseBodyLimit: { key: 'responseBodyLimit', env: 'HOOKYARD_RESPONSE_BODY_LIMIT', parse: integer(0, 1024 * 1024), fallback: () => 20_000 },
   sendSvixHeaders: { key: 'sendSvixHeaders', env: 'HOOKYARD_SEND_SVIX_HEADERS', parse: boolean, fallback: () => true },
-  senderThread: { key: 'senderThread', env: 'HOOKYARD_SENDER_THREAD', parse: boolean, fallback: () => false },
+  senderThread: { key: 'senderThread', env: 'HOOKYARD_SENDER_THREAD', parse: boolean, fallback: () => true },
   circuitBreakerThreshold: { key: 'circuitBreakerThreshold', env: 'HOOKYARD_CIRCUIT_BREAKER_THRESHOLD', parse: integer(1, 10_000), fallback: () => 10 },
   circuitBreakerCooldownMs: { key: 'circuitBreakerCooldownMs', env: 'HOOKYARD_CIRCUIT_BREAKER_COOLDOWN_MS', parse: integer(10, 86_400_000), fallback: () => 30_000 },
   endpointDisableAfterMs: {

@@ -35,8 +35,9 @@ describe('cluster on PostgreSQL + Redis', { skip: await skipUnlessCluster() }, (
   }
 
   it('delivers each of N messages exactly once across three processes', async () => {
-    // A lease no loaded CI machine outlasts: with nothing failing, no delivery may come due twice.
-    const nodes = await cluster.start(3, { HOOKYARD_DELIVERY_LEASE_MS: '30000' });
+    // A lease and a request timeout no loaded CI machine outlasts: with nothing failing, no delivery may come due
+    // twice (a request timing out is a failure, and its retry a legitimate second delivery).
+    const nodes = await cluster.start(3, { HOOKYARD_DELIVERY_LEASE_MS: '30000', HOOKYARD_REQUEST_TIMEOUT_MS: '10000' });
     const appId = await setUpEndpoint();
     const accepted = await publishMany(nodes, appId, 300);
     assert.equal(accepted.size, 300);
@@ -72,8 +73,9 @@ describe('cluster on PostgreSQL + Redis', { skip: await skipUnlessCluster() }, (
 
   it("hands a killed process's leased deliveries to the others once the lease expires", async () => {
     answerMs = 300;
-    // A lease no delivery outlives on a loaded machine: the kill is then the only cause of duplicates.
-    const nodes = await cluster.start(3, { HOOKYARD_WORKER_CONCURRENCY: '16', HOOKYARD_DELIVERY_LEASE_MS: '8000' });
+    // A lease and a request timeout no delivery outlives on a loaded machine: the kill is then the only cause of
+    // duplicates.
+    const nodes = await cluster.start(3, { HOOKYARD_WORKER_CONCURRENCY: '16', HOOKYARD_DELIVERY_LEASE_MS: '8000', HOOKYARD_REQUEST_TIMEOUT_MS: '5000' });
     const appId = await setUpEndpoint();
     // Published through the two survivors while the first one is killed early on, whatever the machine's speed.
     const publishing = publishMany(nodes.slice(1), appId, 400);

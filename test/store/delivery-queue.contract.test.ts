@@ -167,6 +167,30 @@ await describeStoreContract('delivery queue', (open, fixture) => {
     assert.equal(after?.delivery.nextAttemptAt, null);
   });
 
+  it('checks every result of one batch against its own lease, the same delivery twice included', async () => {
+    const { store } = opened;
+    const appId = await createApp(store);
+    await createEndpoint(store, appId);
+    await queue(appId);
+    const crashed = (await claim('crashed')).deliveries[0]!;
+    clock = START + LEASE;
+    const rescued = (await claim('rescuer')).deliveries[0]!;
+    const batch = await store.recordDeliveryResults([
+      result(crashed, { kind: 'success' }, attemptFor(crashed, DeliveryStatus.success)),
+      result(rescued, { kind: 'retry', at: new Date(clock + 1000) }, attemptFor(rescued, DeliveryStatus.fail)),
+      // Its lease ended with the result before it: too late, like any result after its lease.
+      result(rescued, { kind: 'success' }, attemptFor(rescued, DeliveryStatus.success, clock + 1)),
+    ]);
+    assert.deepEqual(batch.recorded, [false, true, false]);
+    const [destination] = (await store.listMessageDestinations(appId, rescued.delivery.msgId, { limit: 10 })).data;
+    assert.deepEqual(
+      (({ status, attemptCount, nextAttemptAt }) => ({ status, attemptCount, nextAttemptAt }))(destination!.delivery),
+      { status: DeliveryStatus.pending, attemptCount: 1, nextAttemptAt: new Date(clock + 1000) },
+    );
+    const attempts = await store.listAttemptsByMessage(appId, rescued.delivery.msgId, { limit: 10 }, {});
+    assert.equal(attempts.data.length, 3, 'every request sent is on record');
+  });
+
   it('records retries, successes and exhaustion with their attempts, in one batch', async () => {
     const { store } = opened;
     const appId = await createApp(store);

@@ -11,6 +11,7 @@ import {
 } from '../port.js';
 import type { SecretBox } from '../../core/secret-box.js';
 import { fromJson, fromOptionalJson, toDate, toJson, toOptionalDate } from './codec.js';
+import { sql } from 'kysely';
 import type { SqlContext } from './context.js';
 import type { AttemptRow, DeliveryRow, EndpointHealthRow, EndpointRow } from './database.js';
 import type { Executor, SqlEngine } from './engine.js';
@@ -155,25 +156,56 @@ async function recordHealth(engine: Pick<SqlEngine, 'dialect'>, tx: Executor, at
   }
 }
 
-type ResultValue = 'lease_owner' | 'lease_until' | 'updated_at' | 'canceled_at' | 'status' | 'next_attempt_at' | 'attempts' | 'id' | 'held_by' | 'held_until';
+/** Values of one result's delivery update: id, status, next attempt, canceled at, attempts made, lease owner, lease end. */
+type ResultRow = [string, number, number | null, number | null, number, string, number];
 
-/** A result changes its delivery only while the result's lease is still the delivery's. */
-const recordResult = new PreparedQuery<ResultValue>((db, value) =>
-  db
-    .updateTable('deliveries')
-    .set((eb) => ({
-      lease_owner: value('lease_owner') as null,
-      lease_until: value('lease_until') as null,
-      updated_at: value('updated_at') as number,
-      canceled_at: value('canceled_at') as number | null,
-      status: value('status') as number,
-      next_attempt_at: value('next_attempt_at') as number | null,
-      attempt_count: eb('attempt_count', '+', value('attempts') as number),
-    }))
-    .where('id', '=', value('id') as string)
-    .where('lease_owner', '=', value('held_by') as string)
-    .where('lease_until', '=', value('held_until') as number),
-);
+/** Results per update statement: each is one row of the statement's value list, however long. */
+const RESULT_UPDATE_CHUNK = 500;
+
+/**
+ * One statement for a whole batch of results, instead of one per result (a round trip each on PostgreSQL). A result
+ * changes its delivery only while the result's lease is still the delivery's; the ids returned are those it changed.
+ */
+async function updateResults(engine: Pick<SqlEngine, 'dialect'>, tx: Executor, rows: readonly ResultRow[], time: number): Promise<Set<string>> {
+  const changed = new Set<string>();
+  if (rows.length === 0) return changed;
+  const set = sql`lease_owner = null, lease_until = null, updated_at = ${time}, status = v.status, next_attempt_at = v.next_attempt_at, canceled_at = v.canceled_at`;
+  const query =
+    engine.dialect === 'postgres'
+      ? sql<{ id: string }>`update deliveries as d set ${set}, attempt_count = d.attempt_count + v.attempts
+          from unnest(${column(rows, 0)}::text[], ${column(rows, 1)}::integer[], ${column(rows, 2)}::bigint[], ${column(rows, 3)}::bigint[],
+                      ${column(rows, 4)}::integer[], ${column(rows, 5)}::text[], ${column(rows, 6)}::bigint[])
+            as v(id, status, next_attempt_at, canceled_at, attempts, held_by, held_until)
+          where d.id = v.id collate "C" and d.lease_owner = v.held_by and d.lease_until = v.held_until
+          returning d.id`
+      : sql<{ id: string }>`update deliveries set ${set}, attempt_count = deliveries.attempt_count + v.attempts
+          from (select value ->> 0 as id, value ->> 1 as status, value ->> 2 as next_attempt_at, value ->> 3 as canceled_at,
+                       value ->> 4 as attempts, value ->> 5 as held_by, value ->> 6 as held_until
+                from json_each(${JSON.stringify(rows)})) as v
+          where deliveries.id = v.id and deliveries.lease_owner = v.held_by and deliveries.lease_until = v.held_until
+          returning deliveries.id`;
+  for (const row of (await query.execute(tx)).rows) changed.add(row.id);
+  return changed;
+}
+
+function column<T>(rows: readonly ResultRow[], index: number): T[] {
+  return rows.map((row) => row[index] as T);
+}
+
+/**
+ * Splits results into statements of at most RESULT_UPDATE_CHUNK rows, none holding the same delivery twice: a
+ * second result for a delivery goes into a later statement, which then finds the lease already ended by the first.
+ */
+function resultChunks(rows: readonly ResultRow[]): ResultRow[][] {
+  const chunks: Array<{ rows: ResultRow[]; ids: Set<string> }> = [];
+  for (const row of rows) {
+    let chunk = chunks.find((candidate) => candidate.rows.length < RESULT_UPDATE_CHUNK && !candidate.ids.has(row[0]));
+    if (!chunk) chunks.push((chunk = { rows: [], ids: new Set() }));
+    chunk.rows.push(row);
+    chunk.ids.add(row[0]);
+  }
+  return chunks.map((chunk) => chunk.rows);
+}
 
 const attemptInsert = new PreparedInsert<AttemptRow>('attempts');
 /** 12 parameters a row: well inside both databases' limits per statement. */
@@ -326,27 +358,20 @@ export function deliveryQueueStore({ engine, secretBox, now }: SqlContext): Deli
       return engine.write(async (tx) => {
         const time = now();
         await lockInboundEvents(tx, engine.dialect, [...settling]);
-        const recorded: boolean[] = [];
-        const attempts: Attempt[] = [];
-        for (const result of results) {
+        const rows = results.map((result): ResultRow => {
           const columns = dispositionColumns(result.disposition, time);
-          const { numAffectedRows } = await recordResult.execute(engine, tx, {
-            lease_owner: columns.lease_owner,
-            lease_until: columns.lease_until,
-            updated_at: columns.updated_at,
-            canceled_at: columns.canceled_at,
-            status: columns.status,
-            next_attempt_at: columns.next_attempt_at,
-            attempts: result.attempt ? 1 : 0,
-            id: result.deliveryId,
-            held_by: result.lease.owner,
-            held_until: result.lease.until.getTime(),
-          });
-          recorded.push((numAffectedRows ?? 0n) > 0n);
-          // A late result may not change a delivery that someone else now holds, but the request it reports was
-          // really sent: the attempt and its effect on the endpoint's health are kept either way.
-          if (result.attempt) attempts.push(result.attempt);
+          return [result.deliveryId, columns.status!, columns.next_attempt_at ?? null, columns.canceled_at ?? null, result.attempt ? 1 : 0, result.lease.owner, result.lease.until.getTime()];
+        });
+        // Statements run in chunk order, so a result in a later chunk sees what the earlier ones changed.
+        const changed = new Map<ResultRow, boolean>();
+        for (const chunk of resultChunks(rows)) {
+          const ids = await updateResults(engine, tx, chunk, time);
+          for (const row of chunk) changed.set(row, ids.has(row[0]));
         }
+        const recorded = rows.map((row) => changed.get(row)!);
+        // A late result may not change a delivery that someone else now holds, but the request it reports was
+        // really sent: the attempt and its effect on the endpoint's health are kept either way.
+        const attempts = results.flatMap((result) => (result.attempt ? [result.attempt] : []));
         for (let start = 0; start < attempts.length; start += ATTEMPT_INSERT_CHUNK) {
           await attemptInsert.execute(engine, tx, attempts.slice(start, start + ATTEMPT_INSERT_CHUNK).map(attemptRow));
         }
