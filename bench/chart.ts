@@ -6,7 +6,7 @@ interface Report {
   results: Record<string, StackResult>;
 }
 
-const COLORS: Record<string, string> = { 'baseline-sqlite': '#b7c9ee', 'hookyard-sqlite': '#2f6fde', 'hookyard-postgres': '#6b9af0', reference: '#d9822b', limit: '#8a8a8a' };
+const COLORS: Record<string, string> = { 'baseline-sqlite': '#b7c9ee', 'hookyard-sqlite': '#2f6fde', 'hookyard-sqlite-main-thread': '#93b3ee', 'hookyard-postgres': '#6b9af0', reference: '#d9822b', limit: '#8a8a8a' };
 
 function escape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;');
