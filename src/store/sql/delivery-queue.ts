@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import {
   DeliveryStatus,
   OPERATIONAL_OWNER_ID,
@@ -11,9 +12,8 @@ import {
 } from '../port.js';
 import type { SecretBox } from '../../core/secret-box.js';
 import { fromJson, fromOptionalJson, toDate, toJson, toOptionalDate } from './codec.js';
-import { sql } from 'kysely';
 import type { SqlContext } from './context.js';
-import type { AttemptRow, DeliveryRow, EndpointHealthRow, EndpointRow } from './database.js';
+import type { AttemptRow, EndpointHealthRow, EndpointRow } from './database.js';
 import type { Executor, SqlEngine } from './engine.js';
 import { attemptRow } from './attempts.js';
 import { PreparedInsert, PreparedQuery } from './prepared.js';
@@ -52,19 +52,18 @@ function toHealth(endpointId: string, row: HealthColumns | undefined): EndpointH
   };
 }
 
-/** The delivery columns a disposition sets; the lease always ends with it. */
-function dispositionColumns(disposition: DeliveryDisposition, time: number): Partial<DeliveryRow> {
-  const ended = { lease_owner: null, lease_until: null, updated_at: time, canceled_at: null };
+/** The delivery columns a disposition sets (its lease always ends with it). */
+function dispositionColumns(disposition: DeliveryDisposition, time: number): { status: number; next_attempt_at: number | null; canceled_at: number | null } {
   switch (disposition.kind) {
     case 'success':
-      return { ...ended, status: DeliveryStatus.success, next_attempt_at: null };
+      return { status: DeliveryStatus.success, next_attempt_at: null, canceled_at: null };
     case 'retry':
     case 'deferred':
-      return { ...ended, status: DeliveryStatus.pending, next_attempt_at: disposition.at.getTime() };
+      return { status: DeliveryStatus.pending, next_attempt_at: disposition.at.getTime(), canceled_at: null };
     case 'failed':
-      return { ...ended, status: DeliveryStatus.fail, next_attempt_at: null };
+      return { status: DeliveryStatus.fail, next_attempt_at: null, canceled_at: null };
     case 'canceled':
-      return { ...ended, status: DeliveryStatus.fail, next_attempt_at: null, canceled_at: time };
+      return { status: DeliveryStatus.fail, next_attempt_at: null, canceled_at: time };
   }
 }
 
@@ -360,7 +359,7 @@ export function deliveryQueueStore({ engine, secretBox, now }: SqlContext): Deli
         await lockInboundEvents(tx, engine.dialect, [...settling]);
         const rows = results.map((result): ResultRow => {
           const columns = dispositionColumns(result.disposition, time);
-          return [result.deliveryId, columns.status!, columns.next_attempt_at ?? null, columns.canceled_at ?? null, result.attempt ? 1 : 0, result.lease.owner, result.lease.until.getTime()];
+          return [result.deliveryId, columns.status, columns.next_attempt_at, columns.canceled_at, result.attempt ? 1 : 0, result.lease.owner, result.lease.until.getTime()];
         });
         // Statements run in chunk order, so a result in a later chunk sees what the earlier ones changed.
         const changed = new Map<ResultRow, boolean>();

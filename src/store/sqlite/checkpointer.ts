@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 
 /** WAL frames (pages) that may pile up before a checkpoint is asked for; SQLite's own default threshold. */
@@ -13,6 +14,9 @@ export interface CheckpointPolicy {
   /** WAL length (frames of 4 KiB) past which the next checkpoint holds writes back so that the WAL can start over. */
   restartFrames: number;
 }
+
+/** Longest that writes are held back for a checkpoint: past it they go on, and the WAL starts over another time. */
+const QUIESCE_LIMIT_MS = 2000;
 
 export const DEFAULT_CHECKPOINT_POLICY: CheckpointPolicy = { commitsPerCheckpoint: 1000, restartFrames: 16_384 };
 
@@ -83,7 +87,9 @@ export class Checkpointer {
       for (;;) {
         this.wanted = false;
         let result = await this.checkpoint();
-        if (result.ok && (result.frames ?? 0) >= this.policy.restartFrames) result = await this.quiesce(() => this.checkpoint());
+        if (result.ok && (result.frames ?? 0) >= this.policy.restartFrames) {
+          result = await this.quiesce(() => Promise.race([this.checkpoint(), delay(QUIESCE_LIMIT_MS, { ok: true, frames: 0, copied: 0 }, { ref: false })]));
+        }
         if (!result.ok) return this.fail(result.error ?? 'checkpoint failed');
         // Frames the checkpoint could not copy were written meanwhile: checkpoint again if many.
         if (!this.wanted && (result.frames ?? 0) - (result.copied ?? 0) < FRAMES_PER_CHECKPOINT) return;
