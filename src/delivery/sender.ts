@@ -31,7 +31,7 @@ export interface SendRequest {
   signal?: AbortSignal;
 }
 
-/** What the delivery worker sends with: a Sender on its own thread, or a ThreadedSender. */
+/** What the delivery worker sends with: a Sender on the calling thread, or a ThreadedSender on a thread of its own. */
 export interface RequestSender {
   send(input: SendRequest): Promise<SendResult>;
   close(): Promise<void>;

@@ -143,7 +143,7 @@ export class DeliveryWorker {
     const senderOptions = {
       timeoutMs: this.config.requestTimeoutMs,
       responseBodyLimit: this.config.responseBodyLimit,
-      allowPrivateNetworks: [...this.config.allowPrivateNetworks],
+      allowPrivateNetworks: this.config.allowPrivateNetworks,
       userAgent: USER_AGENT,
     };
     this.sender = this.config.senderThread ? new ThreadedSender(senderOptions) : new Sender(senderOptions);

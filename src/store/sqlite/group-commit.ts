@@ -1,5 +1,10 @@
 import { isFailedOutcome, type Executor } from '../sql/engine.js';
 
+/** Work run between two transactions (see `GroupCommitter.between`). */
+interface Interlude {
+  interlude: () => Promise<void>;
+}
+
 interface PendingWrite {
   work: (tx: Executor) => Promise<unknown>;
   /** Whether its caller waits for a disk sync (see WriteOptions.durable). */
@@ -37,11 +42,6 @@ export type Durability = (() => Promise<void>) | null;
  * `WalSyncer`), and the next batch runs while the previous one's sync is under way: the disk's latency bounds how
  * long each caller waits, not how many writes per second the process can commit.
  */
-/** Work run between two transactions (see `GroupCommitter.between`). */
-interface Interlude {
-  interlude: () => Promise<void>;
-}
-
 export class GroupCommitter {
   private queue: Array<PendingWrite | Interlude> = [];
   private flushing = false;
