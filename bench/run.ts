@@ -54,7 +54,8 @@ export interface StackResult {
   /** `cpuMsPerMessage`: CPU time of the stack's own processes (not Redis or PostgreSQL) per message, end to end. */
   throughput?: { messages: number; publishPerSecond: number; endToEndPerSecond: number; ackP50Ms: number; ackP99Ms: number; cpuMsPerMessage: number };
   fanout?: { messages: number; endpoints: number; deliveriesPerSecond: number; cpuMsPerDelivery: number };
-  latency?: { rate: number; seconds: number; ackP50Ms: number; ackP99Ms: number; receiptP50Ms: number; receiptP99Ms: number; failures: number };
+  /** `cpuMsPerMessage`: as for throughput, but at the fixed rate: what a message costs when the stack is not saturated. */
+  latency?: { rate: number; seconds: number; ackP50Ms: number; ackP99Ms: number; receiptP50Ms: number; receiptP99Ms: number; cpuMsPerMessage: number; failures: number };
   recovery?: { messages: number; downSeconds: number; drainSeconds: number };
 }
 
@@ -142,9 +143,11 @@ async function latency(stack: Stack, receiver: BenchReceiver, tag: string): Prom
   const path = `/${tag}/latency`;
   return withTarget(stack, receiver, [path], async (publisher) => {
     const from = nextRange(sizes.latencyRate * sizes.latencySeconds);
+    const cpuBefore = cpuSeconds(stack.pids());
     const run = await openLoop(publisher, sizes.latencyRate, sizes.latencySeconds, from);
     const keys = [...run.sentAt.keys()].map((seq) => `${path}#${seq}`);
     await waitForKeys(receiver, keys);
+    const cpu = cpuSeconds(stack.pids()) - cpuBefore;
     const receipts = [...run.sentAt].map(([seq, sent]) => receiver.firstSeen.get(`${path}#${seq}`)! - sent);
     return {
       rate: sizes.latencyRate,
@@ -153,6 +156,7 @@ async function latency(stack: Stack, receiver: BenchReceiver, tag: string): Prom
       ackP99Ms: round(percentile(run.ackLatenciesMs, 99), 2),
       receiptP50Ms: round(percentile(receipts, 50), 2),
       receiptP99Ms: round(percentile(receipts, 99), 2),
+      cpuMsPerMessage: round((cpu * 1000) / run.sentAt.size, 3),
       failures: run.failures,
     };
   });
@@ -295,6 +299,7 @@ function printTable(results: Record<string, StackResult>): void {
   metric('ack p99 ms @500/s', (r) => r.latency?.ackP99Ms, false);
   metric('publish→receipt p50 ms @500/s', (r) => r.latency?.receiptP50Ms, false);
   metric('publish→receipt p99 ms @500/s', (r) => r.latency?.receiptP99Ms, false);
+  metric('CPU ms per message @500/s', (r) => r.latency?.cpuMsPerMessage, false);
   metric('drain after outage s', (r) => r.recovery?.drainSeconds, false);
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   for (const row of rows) console.log(row.map((cell, column) => cell.padEnd(widths[column]!)).join('  '));

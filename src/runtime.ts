@@ -107,6 +107,7 @@ export async function startHookyard(config: Config, options: StartOptions = {}):
     queue,
     now,
     wakeDelivery,
+    deliveryHandoff: worker ? (appThrottleRate) => worker.handoff(appThrottleRate) : undefined,
     coordination,
     sources: new SourceDirectory(store, now),
     applications: new ApplicationCache(store, now),

@@ -10,6 +10,7 @@ import type { ApplicationCache } from './application/cache.js';
 import type { HookyardMetrics } from '../observability/metrics.js';
 import type { QueueWatch } from '../observability/queue-watch.js';
 import type { Application, Store } from '../store/port.js';
+import type { WorkerHandoff } from '../delivery/worker.js';
 import { forbidden, notFound, unauthorized } from './errors.js';
 
 /** What route modules receive; nothing reaches into globals. */
@@ -29,6 +30,8 @@ export interface ApiDeps {
   now: () => number;
   /** Called after writes that create due work, so that idle workers, here and in other processes, start at once. */
   wakeDelivery: () => void;
+  /** This process's delivery worker, offered a new message's deliveries to send at once; absent without a worker. */
+  deliveryHandoff?: (appThrottleRate: number | null) => WorkerHandoff | null;
   /** What the API uses of the shared coordination: how Redis is doing, and request quotas. */
   coordination: Pick<Coordination, 'health' | 'rateLimiter'>;
   /** Runs a background task (endpoint recovery, inbound replay) just created in the store. */

@@ -9,6 +9,7 @@ import {
   type Attempt,
   type ClaimedDelivery,
   type DeliveryDisposition,
+  type DeliveryHandoff,
   type DeliveryQueueStore,
   type Endpoint,
 } from '../store/port.js';
@@ -83,6 +84,15 @@ const OUTCOME_LOG: Record<DeliveryDisposition['kind'], { level: 'debug' | 'info'
   deferred: { level: 'debug', msg: 'delivery deferred by the circuit breaker or throttle' },
 };
 
+/** A publish's offer of its new deliveries to this process's worker (see DeliveryHandoff). */
+export interface WorkerHandoff extends DeliveryHandoff {
+  /**
+   * Called once the write is over, whatever its outcome: starts sending what it leased (none when it failed or was
+   * refused a lease) and frees the slots the lease held.
+   */
+  settle(leased: readonly ClaimedDelivery[]): void;
+}
+
 /** What became of one claimed delivery before it is written down. */
 interface Handled {
   disposition: DeliveryDisposition;
@@ -120,6 +130,9 @@ export class DeliveryWorker {
   private loop: Promise<void> | null = null;
   private stopping = false;
   private active = 0;
+  /** Slots promised to a claim under way and to handoffs whose writes have not settled yet. */
+  private reserved = 0;
+  private handoffsSettled: (() => void) | null = null;
   private readonly inFlight = new Set<Promise<void>>();
   private woken = false;
   private saturated = false;
@@ -174,6 +187,40 @@ export class DeliveryWorker {
   }
 
   /**
+   * Offers this worker the deliveries of a message about to be written, or null when it has no free slot (a busy
+   * worker claims from the queue in batches, which costs less than reading each endpoint in full to hand over).
+   * A lease is granted only into free slots, so that a handed-off delivery starts at once: one waiting in memory
+   * for a slot could outlive its lease.
+   */
+  handoff(appThrottleRate: number | null): WorkerHandoff | null {
+    if (!this.hasRoom(1)) return null;
+    let held = 0;
+    return {
+      appThrottleRate,
+      lease: (count) => {
+        if (held > 0 || !this.hasRoom(count)) return null;
+        held = count;
+        this.reserved += count;
+        return { owner: this.owner, until: new Date(this.now() + this.leaseMs) };
+      },
+      settle: (leased) => {
+        this.reserved -= held;
+        held = 0;
+        // Once stopping, they stay leased to this worker and stop() gives them back with the rest.
+        if (!this.stopping && leased.length > 0) {
+          this.metrics?.deliveriesTaken('handoff', leased.length);
+          for (const claimed of leased) this.dispatch(claimed);
+        }
+        if (this.reserved === 0) this.handoffsSettled?.();
+      },
+    };
+  }
+
+  private hasRoom(count: number): boolean {
+    return !this.stopping && this.loop !== null && this.config.workerConcurrency - this.active - this.reserved >= count;
+  }
+
+  /**
    * Stops claiming, lets running deliveries finish for up to `graceMs`, aborts the rest, and puts every delivery
    * still leased to this worker back in the queue, due at once, for the next process to send.
    */
@@ -183,6 +230,8 @@ export class DeliveryWorker {
     this.wake();
     if (this.alarm) clearTimeout(this.alarm.timer);
     await this.loop;
+    // Deliveries being handed off right now are leased to this worker: their writes end before leases are released.
+    await this.handoffsDone(graceMs);
     if (!(await this.settle(graceMs))) {
       this.abort.abort();
       // Still waiting after that: results are stuck writing to an unreachable store. Their leases will run out.
@@ -197,6 +246,17 @@ export class DeliveryWorker {
       this.logger.error({ err: error }, 'could not release delivery leases');
     }
     await this.sender.close();
+  }
+
+  private async handoffsDone(withinMs: number): Promise<void> {
+    if (this.reserved === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      this.handoffsSettled = resolve;
+      timer = setTimeout(resolve, withinMs);
+    });
+    clearTimeout(timer);
+    this.handoffsSettled = null;
   }
 
   private async settle(withinMs: number): Promise<boolean> {
@@ -215,7 +275,7 @@ export class DeliveryWorker {
     let backlogged = false;
     while (!this.stopping) {
       this.woken = false;
-      const free = this.config.workerConcurrency - this.active;
+      const free = this.config.workerConcurrency - this.active - this.reserved;
       // With a backlog, slots are refilled in batches: a claim per finished delivery would cost a transaction each.
       this.claimWhenFree = backlogged ? Math.min(CLAIM_BATCH, Math.ceil(this.config.workerConcurrency / 4)) : 1;
       this.saturated = free < this.claimWhenFree;
@@ -223,9 +283,14 @@ export class DeliveryWorker {
       if (!this.saturated) {
         const limit = Math.min(free, CLAIM_BATCH);
         try {
-          const claim = await this.store.claimDueDeliveries({ owner: this.owner, limit, leaseMs: this.leaseMs });
+          // The slots are the claim's while it runs: a handoff meanwhile must not take them too.
+          this.reserved += limit;
+          const claim = await this.store.claimDueDeliveries({ owner: this.owner, limit, leaseMs: this.leaseMs }).finally(() => {
+            this.reserved -= limit;
+          });
           // Claimed after stop() began: left leased, and released with the rest.
           if (this.stopping) break;
+          if (claim.deliveries.length > 0) this.metrics?.deliveriesTaken('claim', claim.deliveries.length);
           for (const claimed of claim.deliveries) this.dispatch(claimed);
           backlogged = claim.deliveries.length === limit;
           if (backlogged) continue;

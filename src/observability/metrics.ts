@@ -19,7 +19,7 @@ export type RetryReason = 'schedule' | 'retry_after';
 export type StoreKind = 'sqlite' | 'postgres';
 
 /** What the delivery engine reports. */
-export type DeliveryMetrics = Pick<HookyardMetrics, 'deliveryHandled' | 'retryScheduled' | 'deliveryThrottled'>;
+export type DeliveryMetrics = Pick<HookyardMetrics, 'deliveriesTaken' | 'deliveryHandled' | 'retryScheduled' | 'deliveryThrottled'>;
 
 /** Seconds. HTTP answers are mostly milliseconds; the tail reaches the body-parsing and store-outage range. */
 const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -82,6 +82,12 @@ export class HookyardMetrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  private readonly taken = new Counter({
+    name: 'hookyard_deliveries_taken_total',
+    help: 'Deliveries the worker took up: handed over by the API of its own process as the message was accepted, or claimed from the queue.',
+    labelNames: ['via'] as const,
+    registers: [this.registry],
+  });
   private readonly throttled = new Counter({
     name: 'hookyard_delivery_throttled_total',
     help: "Deliveries held back by an endpoint's or application's throttle rate.",
@@ -136,6 +142,10 @@ export class HookyardMetrics {
 
   messageAccepted(origin: MessageOrigin): void {
     this.messagesAccepted.inc({ origin });
+  }
+
+  deliveriesTaken(via: 'handoff' | 'claim', count: number): void {
+    this.taken.inc({ via }, count);
   }
 
   /** One claimed delivery handled: its attempt (if a request was made) and, once recorded, its outcome. */

@@ -186,6 +186,24 @@ export type MessageRouter = <E extends RoutableEndpoint>(message: Pick<Message, 
 export interface CreatedMessage {
   message: Message;
   deliveries: Delivery[];
+  /** The deliveries created already leased to the handoff's worker, ready to send: all of them, or none. */
+  leased: ClaimedDelivery[];
+}
+
+/**
+ * Lets the process that accepts a message send its deliveries itself: they are created leased to its worker, as a
+ * claim would have left them, and handed back with everything sending needs, so that no claim (a transaction and a
+ * read of what was just written) stands between the commit and the first attempt. A crash before they are sent is
+ * a lost lease like any other: the deliveries come due again when it runs out.
+ */
+export interface DeliveryHandoff {
+  /**
+   * Asked inside the write, once the message is routed, for `count` deliveries due now: the lease to create them
+   * under, or null to queue them for a claim as usual (the worker has no room, or is stopping).
+   */
+  lease(count: number): DeliveryLease | null;
+  /** The application's throttle, for endpoints without their own (as a claim reads it). */
+  appThrottleRate: number | null;
 }
 
 export interface EndpointMessage {
@@ -356,11 +374,17 @@ export interface EventTypeStore {
 
 export interface MessageStore {
   /**
-   * Stores the message and one pending delivery per endpoint the router picks, in one transaction.
+   * Stores the message and one pending delivery per endpoint the router picks, in one transaction (leased instead,
+   * when `handoff` grants a lease for them).
    * Conflict when the application already has a message with the same eventId.
    * `onlyEndpointId` restricts routing to one endpoint (send-example).
    */
-  createMessage(appId: string, input: MessageInput, router: MessageRouter, options?: { onlyEndpointId?: string }): Promise<Outcome<CreatedMessage>>;
+  createMessage(
+    appId: string,
+    input: MessageInput,
+    router: MessageRouter,
+    options?: { onlyEndpointId?: string; handoff?: DeliveryHandoff },
+  ): Promise<Outcome<CreatedMessage>>;
   /** By id or eventId. */
   getMessage(appId: string, idOrEventId: string): Promise<Message | undefined>;
   listMessages(appId: string, query: PageQuery, filter: MessageFilter): Promise<Page<Message>>;

@@ -47,10 +47,11 @@ describe('delivery across process stops', () => {
       HOOKYARD_ALLOW_PRIVATE_NETWORKS: '127.0.0.1/32',
       HOOKYARD_LOG_LEVEL: 'silent',
       HOOKYARD_SQLITE_SYNCHRONOUS: 'normal',
-      // Short lease and timeout: a killed process's claims come back within seconds, not the default minute. Long
-      // enough that no delivery outlives its lease on a loaded machine, so the kill is the only cause of duplicates.
+      // Short lease: a killed process's claims come back within seconds, not the default minute. Long enough, and the
+      // request timeout too, that on a loaded machine no delivery outlives its lease and no slow answer is taken for a
+      // failure and sent again: the kill is the only cause of duplicates.
       HOOKYARD_DELIVERY_LEASE_MS: '8000',
-      HOOKYARD_REQUEST_TIMEOUT_MS: '1000',
+      HOOKYARD_REQUEST_TIMEOUT_MS: '5000',
     };
   });
   afterEach(async () => {

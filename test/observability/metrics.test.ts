@@ -59,6 +59,9 @@ describe('Prometheus metrics', () => {
     assert.equal(delta(before, after, 'hookyard_deliveries_total', { outcome: 'retry' }), 9);
     assert.equal(delta(before, after, 'hookyard_deliveries_total', { outcome: 'canceled' }), 0);
     assert.equal(delta(before, after, 'hookyard_delivery_retries_scheduled_total', { reason: 'schedule' }), 9);
+    // The idle worker took each message's first two deliveries from the API that accepted it; retries come from the queue.
+    assert.equal(delta(before, after, 'hookyard_deliveries_taken_total', { via: 'handoff' }), 6);
+    assert.equal(delta(before, after, 'hookyard_deliveries_taken_total', { via: 'claim' }), 9);
     assert.equal(delta(before, after, 'hookyard_delivery_attempt_duration_seconds_count', { status_class: '2xx' }), 3);
     assert.equal(delta(before, after, 'hookyard_delivery_attempt_duration_seconds_count', { status_class: '5xx' }), 12);
     // Every attempt took some time, and each lands in the +Inf bucket.

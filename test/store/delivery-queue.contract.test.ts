@@ -95,6 +95,115 @@ await describeStoreContract('delivery queue', (open, fixture) => {
     assert.deepEqual(await store.dueDeliveryStats(), { due: 2, oldestDueAt: new Date(START + LEASE) });
   });
 
+  it('reads each endpoint once for a claim of many deliveries, with its health and the application throttle', async () => {
+    const { store } = opened;
+    const created = await store.createApplication({ name: 'Throttled', uid: null, throttleRate: 9, metadata: {}, payloadRetentionPeriod: null });
+    assert.ok(created.ok);
+    const appId = created.value.id;
+    const sick = await createEndpoint(store, appId, { url: 'https://example.com/sick' });
+    const well = await createEndpoint(store, appId, { url: 'https://example.com/well', throttleRate: 3 });
+    await queue(appId, 1);
+    const failing = (await claim('w')).deliveries.find((c) => c.delivery.endpointId === sick.id)!;
+    await store.recordDeliveryResults([result(failing, { kind: 'failed' }, attemptFor(failing, DeliveryStatus.fail))]);
+    clock = START + LEASE;
+    await queue(appId, 3);
+
+    const claimed = (await claim('w2', 10)).deliveries;
+    assert.equal(claimed.length, 7, 'the new messages, and the first one’s unrecorded delivery to the healthy endpoint');
+    for (const c of claimed) {
+      const endpoint = c.delivery.endpointId === sick.id ? sick : well;
+      assert.equal(c.endpoint?.url, endpoint.url);
+      assert.deepEqual(c.endpoint?.secrets.map((secret) => secret.key), endpoint.secrets.map((secret) => secret.key));
+      assert.equal(c.appThrottleRate, 9);
+      assert.equal(c.health.endpointId, endpoint.id);
+      assert.equal(c.health.consecutiveFailures, endpoint === sick ? 1 : 0);
+      assert.equal(c.message?.id, c.delivery.msgId);
+      assert.match(c.message?.payload ?? '', /^\{"i":[0-2]\}$/);
+    }
+    assert.equal(claimed.filter((c) => c.endpoint?.throttleRate === 3).length, 4);
+  });
+
+  it('hands a new message’s deliveries to the worker that grants a lease: leased, and with all that sending needs', async () => {
+    const { store } = opened;
+    const appId = await createApp(store);
+    const first = await createEndpoint(store, appId, { url: 'https://example.com/one', headers: { 'x-team': 'blue' } });
+    const second = await createEndpoint(store, appId, { url: 'https://example.com/two', retrySchedule: [1] });
+    const asked: number[] = [];
+    const lease = { owner: 'publisher', until: new Date(START + LEASE) };
+    const created = await store.createMessage(appId, messageInput({ eventType: 'user.created', payload: '{"n":1}' }), routeMessage, {
+      handoff: {
+        lease: (count) => {
+          asked.push(count);
+          return lease;
+        },
+        appThrottleRate: 4,
+      },
+    });
+    assert.ok(created.ok);
+    assert.deepEqual(asked, [2], 'asked once, for every delivery the message has');
+    const { deliveries, leased } = created.value;
+    assert.deepEqual(
+      leased.map((c) => c.delivery.id),
+      deliveries.map((d) => d.id),
+    );
+    for (const c of leased) {
+      const endpoint = c.delivery.endpointId === first.id ? first : second;
+      assert.equal(c.delivery.status, DeliveryStatus.sending);
+      assert.deepEqual(c.lease, lease);
+      assert.equal(c.message?.id, created.value.message.id);
+      assert.equal(c.message?.payload, '{"n":1}');
+      assert.equal(c.message?.inbound, null);
+      assert.equal(c.endpoint?.url, endpoint.url);
+      assert.deepEqual(c.endpoint?.headers, endpoint.headers);
+      assert.deepEqual(c.endpoint?.retrySchedule, endpoint.retrySchedule);
+      assert.deepEqual(c.endpoint?.secrets.map((secret) => secret.key), endpoint.secrets.map((secret) => secret.key), 'secrets come decrypted');
+      assert.equal(c.appThrottleRate, 4);
+      assert.equal(c.health.endpointId, endpoint.id);
+    }
+
+    assert.equal((await claim('other')).deliveries.length, 0, 'leased: no claim takes them while the lease holds');
+    const [sent] = leased;
+    const recorded = await store.recordDeliveryResults([result(sent!, { kind: 'success' }, attemptFor(sent!, DeliveryStatus.success))]);
+    assert.deepEqual(recorded.recorded, [true], 'the lease handed over is the one the store holds');
+
+    // A publisher that dies before sending loses nothing: the other delivery comes due when the lease runs out.
+    clock = START + LEASE;
+    const rescued = (await claim('rescuer')).deliveries;
+    assert.deepEqual(
+      rescued.map((c) => c.delivery.id),
+      [leased[1]!.delivery.id],
+    );
+  });
+
+  it('queues a new message’s deliveries as usual when the lease is refused or the message is scheduled', async () => {
+    const { store } = opened;
+    const appId = await createApp(store);
+    await createEndpoint(store, appId);
+    let asked = 0;
+    const refusing = {
+      lease: () => {
+        asked += 1;
+        return null;
+      },
+      appThrottleRate: null,
+    };
+    const refused = await store.createMessage(appId, messageInput(), routeMessage, { handoff: refusing });
+    assert.ok(refused.ok);
+    assert.equal(asked, 1);
+    assert.deepEqual(refused.value.leased, []);
+    assert.equal(refused.value.deliveries[0]?.status, DeliveryStatus.pending);
+
+    const scheduled = await store.createMessage(appId, messageInput({ deliverAt: new Date(START + 60_000) }), routeMessage, { handoff: refusing });
+    assert.ok(scheduled.ok);
+    assert.equal(asked, 1, 'a scheduled message is not offered: it waits for its time in the queue');
+
+    const claimed = (await claim('w')).deliveries;
+    assert.deepEqual(
+      claimed.map((c) => c.delivery.id),
+      refused.value.deliveries.map((d) => d.id),
+    );
+  });
+
   it('claims the longest-due work first and no more than asked', async () => {
     const { store } = opened;
     const appId = await createApp(store);

@@ -74,8 +74,10 @@ export function messageRoutes(deps: ApiDeps): FastifyPluginAsync {
         const retentionDays =
           body.payloadRetentionPeriod ??
           (body.payloadRetentionHours ? Math.ceil(body.payloadRetentionHours / 24) : (application.payloadRetentionPeriod ?? deps.config.retentionDays));
-        const created = unwrap(
-          await store.createMessage(
+        const handoff = deps.deliveryHandoff?.(application.throttleRate) ?? undefined;
+        let outcome;
+        try {
+          outcome = await store.createMessage(
             application.id,
             {
               eventType: body.eventType,
@@ -87,9 +89,14 @@ export function messageRoutes(deps: ApiDeps): FastifyPluginAsync {
               deliverAt,
             },
             routeMessage,
-          ),
-        );
-        if (created.deliveries.length > 0) deps.wakeDelivery();
+            { handoff },
+          );
+        } finally {
+          handoff?.settle(outcome?.ok ? outcome.value.leased : []);
+        }
+        const created = unwrap(outcome);
+        // Deliveries handed off are on their way; only those left in the queue need a worker to claim them.
+        if (created.deliveries.length > created.leased.length) deps.wakeDelivery();
         deps.metrics.messageAccepted('api');
         // The request's completion line carries the message id: the start of the message's trace in the logs.
         annotateLog(request, { msgId: created.message.id, appId: application.id, deliveries: created.deliveries.length });

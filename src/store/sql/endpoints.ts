@@ -1,9 +1,9 @@
 import { newId } from '../../core/ids.js';
 import type { SecretBox } from '../../core/secret-box.js';
-import type { Endpoint, EndpointInput, EndpointStore, Outcome } from '../port.js';
-import { fromBool, fromJson, fromOptionalJson, toBool, toDate, toJson, toOptionalJson } from './codec.js';
+import type { Endpoint, EndpointHealth, EndpointInput, EndpointStore, Outcome } from '../port.js';
+import { fromBool, fromJson, fromOptionalJson, toBool, toDate, toJson, toOptionalDate, toOptionalJson } from './codec.js';
 import { conflict, notFound, ok, versionMismatch, type SqlContext } from './context.js';
-import type { EndpointRow } from './database.js';
+import type { EndpointHealthRow, EndpointRow } from './database.js';
 import type { Executor } from './engine.js';
 import { recordEndpointEvent } from './operational-events.js';
 import { paginate, toPage } from './pagination.js';
@@ -15,6 +15,26 @@ interface SealedSecret {
 
 /** Rotated-out secrets kept for signing during their grace period; older ones are dropped. */
 const MAX_PREVIOUS_SECRETS = 5;
+
+/** The endpoint_health columns toHealth reads, for queries that join an endpoint's health to it. */
+export const healthColumns = [
+  'endpoint_health.consecutive_failures',
+  'endpoint_health.failing_since',
+  'endpoint_health.last_failure_at',
+  'endpoint_health.last_success_at',
+] as const;
+
+export type HealthColumns = Pick<EndpointHealthRow, 'failing_since' | 'last_failure_at' | 'last_success_at'> & { consecutive_failures: number | null };
+
+export function toHealth(endpointId: string, row: HealthColumns | undefined): EndpointHealth {
+  return {
+    endpointId,
+    consecutiveFailures: row?.consecutive_failures ?? 0,
+    failingSince: toOptionalDate(row?.failing_since ?? null),
+    lastFailureAt: toOptionalDate(row?.last_failure_at ?? null),
+    lastSuccessAt: toOptionalDate(row?.last_success_at ?? null),
+  };
+}
 
 /**
  * Decrypts the secrets still valid at `time`, current first. The time is the caller's store clock rather than the

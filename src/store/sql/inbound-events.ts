@@ -150,7 +150,7 @@ async function forward(
     source_event_id: event.id,
   };
   await tx.insertInto('messages').values(row).execute();
-  const deliveries = await queueDeliveries(tx, toMessage(row), router, { engine, time, firstAttemptAt: time, triggerType: TriggerType.scheduled });
+  const { deliveries } = await queueDeliveries(tx, toMessage(row), router, { engine, time, firstAttemptAt: time, triggerType: TriggerType.scheduled });
   return { msgId: row.id, queued: deliveries.length };
 }
 
@@ -298,7 +298,7 @@ export function inboundEventStore({ engine, now }: SqlContext): InboundEventStor
         if (row.body === null || !message) return pruned;
         const time = now();
         // The destinations as they are now: existing deliveries run again from scratch, new destinations get one.
-        const deliveries = await queueDeliveries(tx, toMessage(message), router, {
+        const { deliveries } = await queueDeliveries(tx, toMessage(message), router, {
           engine,
           time,
           firstAttemptAt: time,

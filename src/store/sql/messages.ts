@@ -3,7 +3,10 @@ import { newId } from '../../core/ids.js';
 import {
   DeliveryStatus,
   TriggerType,
+  type ClaimedDelivery,
   type CreatedMessage,
+  type DeliveryHandoff,
+  type DeliveryLease,
   type Delivery,
   type Message,
   type MessageFilter,
@@ -13,7 +16,7 @@ import {
 } from '../port.js';
 import { fromOptionalJson, toDate, toOptionalDate, toOptionalJson } from './codec.js';
 import { conflict, notFound, ok, type SqlContext } from './context.js';
-import { toEndpoint } from './endpoints.js';
+import { healthColumns, toEndpoint, toHealth, type HealthColumns } from './endpoints.js';
 import type { Database, DeliveryRow, EndpointRow, MessageRow } from './database.js';
 import type { Executor, SqlEngine } from './engine.js';
 import { PreparedInsert, PreparedQuery } from './prepared.js';
@@ -116,9 +119,13 @@ export interface QueueDeliveries {
    * must have none, as a new message has none.
    */
   resetExisting?: Partial<DeliveryRow>;
+  /** Offers new deliveries due now to a worker of this process (see DeliveryHandoff). */
+  handoff?: Pick<DeliveryHandoff, 'lease'>;
 }
 
 type RoutableRow = Pick<EndpointRow, 'id' | 'disabled' | 'event_types' | 'channels'>;
+/** An endpoint as a handed-off delivery needs it: the whole row (to sign and send) and its health (for the breaker). */
+type LiveEndpointRow = EndpointRow & HealthColumns;
 
 /** Every message reads its application's endpoints to route: prepared, as publishing does it on every request. */
 const routableEndpoints = new PreparedQuery<'app_id'>((db, value) =>
@@ -137,9 +144,26 @@ const routableEndpoint = new PreparedQuery<'app_id' | 'id'>((db, value) =>
     .where('id', '=', value('id') as string)
     .where('deleted_at', 'is', null),
 );
+/** The same endpoints in full, when the deliveries may be handed off: sending them needs no other read. */
+const liveEndpoints = new PreparedQuery<'app_id'>((db, value) =>
+  db
+    .selectFrom('endpoints')
+    .leftJoin('endpoint_health', 'endpoint_health.endpoint_id', 'endpoints.id')
+    .selectAll('endpoints')
+    .select(healthColumns)
+    .where('endpoints.app_id', '=', value('app_id') as string)
+    .where('endpoints.deleted_at', 'is', null)
+    .orderBy('endpoints.id'),
+);
 
 const messageInsert = new PreparedInsert<MessageRow>('messages');
 const deliveryInsert = new PreparedInsert<DeliveryRow>('deliveries');
+
+/** Deliveries just queued; `leased` when a handoff took them, with the endpoint rows they go to, in the same order. */
+export interface QueuedDeliveries {
+  deliveries: Delivery[];
+  leased: { lease: DeliveryLease; endpoints: LiveEndpointRow[] } | null;
+}
 
 /**
  * Routes a message over its application's live endpoints and queues one delivery per endpoint the router picks.
@@ -150,32 +174,38 @@ export async function queueDeliveries(
   message: Message,
   router: MessageRouter,
   options: QueueDeliveries,
-): Promise<Delivery[]> {
+): Promise<QueuedDeliveries> {
   const { time, resetExisting } = options;
-  const endpointRows = (
-    options.onlyEndpointId === undefined
-      ? await routableEndpoints.execute<RoutableRow>(options.engine, tx, { app_id: message.appId })
-      : await routableEndpoint.execute<RoutableRow>(options.engine, tx, { app_id: message.appId, id: options.onlyEndpointId })
-  ).rows;
+  // Only deliveries due now are worth handing off; a scheduled one waits for its time in the queue.
+  const handoff = options.handoff && options.onlyEndpointId === undefined && resetExisting === undefined && options.firstAttemptAt <= time ? options.handoff : null;
+  const endpointRows: RoutableRow[] = handoff
+    ? (await liveEndpoints.execute<LiveEndpointRow>(options.engine, tx, { app_id: message.appId })).rows
+    : options.onlyEndpointId === undefined
+      ? (await routableEndpoints.execute<RoutableRow>(options.engine, tx, { app_id: message.appId })).rows
+      : (await routableEndpoint.execute<RoutableRow>(options.engine, tx, { app_id: message.appId, id: options.onlyEndpointId })).rows;
   const routed = router(
     message,
-    endpointRows.map((endpoint) => ({
-      id: endpoint.id,
-      disabled: endpoint.disabled === 1,
-      eventTypes: fromOptionalJson<string[]>(endpoint.event_types),
-      channels: fromOptionalJson<string[]>(endpoint.channels),
+    endpointRows.map((row) => ({
+      row,
+      id: row.id,
+      disabled: row.disabled === 1,
+      eventTypes: fromOptionalJson<string[]>(row.event_types),
+      channels: fromOptionalJson<string[]>(row.channels),
     })),
   );
+  const lease = handoff && routed.length > 0 ? handoff.lease(routed.length) : null;
+  const leaseUntil = lease?.until.getTime() ?? null;
   const rows: DeliveryRow[] = routed.map((endpoint) => ({
     id: newId('delivery', time),
     app_id: message.appId,
     msg_id: message.id,
     endpoint_id: endpoint.id,
-    status: DeliveryStatus.pending,
+    // Leased as a claim leaves a delivery: being sent, and due again only if the lease runs out first.
+    status: lease ? DeliveryStatus.sending : DeliveryStatus.pending,
     attempt_count: 0,
-    next_attempt_at: options.firstAttemptAt,
-    lease_owner: null,
-    lease_until: null,
+    next_attempt_at: leaseUntil ?? options.firstAttemptAt,
+    lease_owner: lease?.owner ?? null,
+    lease_until: leaseUntil,
     trigger_type: options.triggerType,
     created_at: time,
     updated_at: time,
@@ -184,7 +214,10 @@ export async function queueDeliveries(
     for (let start = 0; start < rows.length; start += DELIVERY_INSERT_CHUNK) {
       await deliveryInsert.execute(options.engine, tx, rows.slice(start, start + DELIVERY_INSERT_CHUNK));
     }
-    return rows.map(toDelivery);
+    return {
+      deliveries: rows.map(toDelivery),
+      leased: lease && { lease, endpoints: routed.map((endpoint) => endpoint.row as LiveEndpointRow) },
+    };
   }
   const stored: DeliveryRow[] = [];
   for (let start = 0; start < rows.length; start += DELIVERY_INSERT_CHUNK) {
@@ -194,7 +227,7 @@ export async function queueDeliveries(
       .onConflict((oc) => oc.columns(['msg_id', 'endpoint_id']).doUpdateSet(resetExisting));
     stored.push(...(await chunk.returningAll().execute()));
   }
-  return stored.map(toDelivery);
+  return { deliveries: stored.map(toDelivery), leased: null };
 }
 
 export function messageStore({ engine, secretBox, now }: SqlContext): MessageStore {
@@ -220,15 +253,28 @@ export function messageStore({ engine, secretBox, now }: SqlContext): MessageSto
           throw error;
         }
         const message = toMessage(row);
-        const deliveries = await queueDeliveries(tx, message, router, {
+        const { deliveries, leased } = await queueDeliveries(tx, message, router, {
           engine,
           time,
           firstAttemptAt: input.deliverAt?.getTime() ?? time,
           // A manual send (send-example) is recorded as such, like a resend.
           triggerType: options.onlyEndpointId === undefined ? TriggerType.scheduled : TriggerType.manual,
           onlyEndpointId: options.onlyEndpointId,
+          handoff: options.handoff,
         });
-        return ok({ message, deliveries });
+        if (!leased) return ok({ message, deliveries, leased: [] });
+        const content = { id: message.id, eventType: message.eventType, channels: message.channels, payload: message.payload, createdAt: message.createdAt, inbound: null };
+        const handedOff = deliveries.map(
+          (delivery, index): ClaimedDelivery => ({
+            delivery,
+            lease: leased.lease,
+            message: content,
+            endpoint: toEndpoint(leased.endpoints[index]!, secretBox, time),
+            appThrottleRate: options.handoff!.appThrottleRate,
+            health: toHealth(delivery.endpointId, leased.endpoints[index]),
+          }),
+        );
+        return ok({ message, deliveries, leased: handedOff });
       });
     },
 
