@@ -233,7 +233,7 @@ export async function queueDeliveries(
 export function messageStore({ engine, secretBox, now }: SqlContext): MessageStore {
   return {
     async createMessage(appId, input, router, options = {}): Promise<Outcome<CreatedMessage>> {
-      return engine.write(async (tx) => {
+      const written = await engine.write(async (tx) => {
         const time = now();
         const row: MessageRow = {
           id: newId('message', time),
@@ -262,20 +262,24 @@ export function messageStore({ engine, secretBox, now }: SqlContext): MessageSto
           onlyEndpointId: options.onlyEndpointId,
           handoff: options.handoff,
         });
-        if (!leased) return ok({ message, deliveries, leased: [] });
-        const content = { id: message.id, eventType: message.eventType, channels: message.channels, payload: message.payload, createdAt: message.createdAt, inbound: null };
-        const handedOff = deliveries.map(
-          (delivery, index): ClaimedDelivery => ({
-            delivery,
-            lease: leased.lease,
-            message: content,
-            endpoint: toEndpoint(leased.endpoints[index]!, secretBox, time),
-            appThrottleRate: options.handoff!.appThrottleRate,
-            health: toHealth(delivery.endpointId, leased.endpoints[index]),
-          }),
-        );
-        return ok({ message, deliveries, leased: handedOff });
+        return ok({ message, deliveries, leased, time });
       });
+      if (!written.ok) return written;
+      const { message, deliveries, leased, time } = written.value;
+      if (!leased) return ok({ message, deliveries, leased: [] });
+      // Decoding the endpoints (opening their secrets) needs no transaction: done once the writer is free again.
+      const content = { id: message.id, eventType: message.eventType, channels: message.channels, payload: message.payload, createdAt: message.createdAt, inbound: null };
+      const handedOff = deliveries.map(
+        (delivery, index): ClaimedDelivery => ({
+          delivery,
+          lease: leased.lease,
+          message: content,
+          endpoint: toEndpoint(leased.endpoints[index]!, secretBox, time),
+          appThrottleRate: options.handoff!.appThrottleRate,
+          health: toHealth(delivery.endpointId, leased.endpoints[index]),
+        }),
+      );
+      return ok({ message, deliveries, leased: handedOff });
     },
 
     async getMessage(appId, idOrEventId) {
