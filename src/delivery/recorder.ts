@@ -17,13 +17,24 @@ interface Pending {
 /** Keeps one transaction from growing without bound when thousands of results are waiting. */
 const MAX_BATCH = 256;
 
+/**
+ * How long the first result to arrive at an idle recorder waits for others to share its transaction. Each
+ * transaction costs a commit that writes every page it touched (the delivery, the attempt and their indexes), which
+ * at a few hundred deliveries a second cost more than the rest of recording; a result written this much later only
+ * shows up in the API that much later.
+ */
+const LINGER_MS = 10;
+
+/** Results enough to fill a transaction worth its commit: written at once, without lingering. */
+const FLUSH_AT = 32;
+
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 2000;
 
 /**
  * Results that finish while a batch is being written go into the next one, so a busy worker writes one
  * transaction per batch of completions instead of one per delivery (graphile-worker batches its completions the
- * same way). An idle worker's single result is written at once.
+ * same way). At an idle recorder a result lingers up to LINGER_MS for company.
  *
  * While the store is unreachable a batch is retried rather than dropped: the requests it reports were sent, and a
  * result written late (its lease lost meanwhile) still records the attempt, while a dropped one would come back as
@@ -32,6 +43,7 @@ const RETRY_MAX_MS = 2000;
 export class ResultRecorder {
   private queue: Pending[] = [];
   private writing: Promise<void> | null = null;
+  private lingering: NodeJS.Timeout | null = null;
   private givenUp = false;
   private readonly stopRetrying = new AbortController();
 
@@ -40,12 +52,22 @@ export class ResultRecorder {
   record(result: DeliveryResult): Promise<RecordOutcome> {
     return new Promise<RecordOutcome>((resolve, reject) => {
       this.queue.push({ result, resolve, reject });
-      this.writing ??= this.drain();
+      // A write under way takes whatever arrived meanwhile as soon as it is done.
+      if (this.writing) return;
+      if (this.queue.length >= FLUSH_AT) this.flush();
+      else this.lingering ??= setTimeout(() => this.flush(), LINGER_MS);
     });
+  }
+
+  private flush(): void {
+    if (this.lingering) clearTimeout(this.lingering);
+    this.lingering = null;
+    this.writing ??= this.drain();
   }
 
   /** Resolves when everything handed in so far is written (or has failed). */
   async idle(): Promise<void> {
+    if (this.lingering) this.flush();
     while (this.writing) await this.writing;
   }
 
