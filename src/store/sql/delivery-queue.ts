@@ -7,15 +7,16 @@ import {
   type DeliveryQueueStore,
   type Attempt,
   type DeliveryResult,
+  type EndpointHealth,
   type OperationalEvent,
 } from '../port.js';
 import type { SecretBox } from '../../core/secret-box.js';
 import { fromJson, fromOptionalJson, toDate, toJson, toOptionalDate } from './codec.js';
 import type { SqlContext } from './context.js';
-import type { AttemptRow } from './database.js';
+import type { AttemptRow, EndpointHealthRow } from './database.js';
 import type { Executor, SqlEngine } from './engine.js';
 import { attemptRow } from './attempts.js';
-import { PreparedInsert, PreparedQuery } from './prepared.js';
+import { PreparedInsert, PreparedQuery, compilableRaw } from './prepared.js';
 import { healthColumns, toEndpoint, toHealth } from './endpoints.js';
 import { lockInboundEvents, settleInboundEvents } from './inbound-events.js';
 import { toDelivery } from './messages.js';
@@ -105,32 +106,38 @@ const healthInsert = (db: Executor, value: (name: HealthValue) => unknown) =>
 
 /** After a success: the run of failures is what followed it. */
 const resetHealth = new PreparedQuery<HealthValue>((db, value) =>
-  healthInsert(db, value).onConflict((oc) =>
-    oc.column('endpoint_id').doUpdateSet((eb) => ({
-      consecutive_failures: eb.ref('excluded.consecutive_failures'),
-      failing_since: eb.ref('excluded.failing_since'),
-      last_failure_at: eb.fn.coalesce('excluded.last_failure_at', 'endpoint_health.last_failure_at'),
-      last_success_at: eb.ref('excluded.last_success_at'),
-      updated_at: eb.ref('excluded.updated_at'),
-    })),
-  ),
+  healthInsert(db, value)
+    .onConflict((oc) =>
+      oc.column('endpoint_id').doUpdateSet((eb) => ({
+        consecutive_failures: eb.ref('excluded.consecutive_failures'),
+        failing_since: eb.ref('excluded.failing_since'),
+        last_failure_at: eb.fn.coalesce('excluded.last_failure_at', 'endpoint_health.last_failure_at'),
+        last_success_at: eb.ref('excluded.last_success_at'),
+        updated_at: eb.ref('excluded.updated_at'),
+      })),
+    )
+    .returningAll(),
 );
 
 /** Only failures: the run grows, and keeps the time it began. */
 const extendHealth = new PreparedQuery<HealthValue>((db, value) =>
-  healthInsert(db, value).onConflict((oc) =>
-    oc.column('endpoint_id').doUpdateSet((eb) => ({
-      consecutive_failures: eb('endpoint_health.consecutive_failures', '+', eb.ref('excluded.consecutive_failures')),
-      failing_since: eb.fn.coalesce('endpoint_health.failing_since', 'excluded.failing_since'),
-      last_failure_at: eb.ref('excluded.last_failure_at'),
-      updated_at: eb.ref('excluded.updated_at'),
-    })),
-  ),
+  healthInsert(db, value)
+    .onConflict((oc) =>
+      oc.column('endpoint_id').doUpdateSet((eb) => ({
+        consecutive_failures: eb('endpoint_health.consecutive_failures', '+', eb.ref('excluded.consecutive_failures')),
+        failing_since: eb.fn.coalesce('endpoint_health.failing_since', 'excluded.failing_since'),
+        last_failure_at: eb.ref('excluded.last_failure_at'),
+        updated_at: eb.ref('excluded.updated_at'),
+      })),
+    )
+    .returningAll(),
 );
 
-async function recordHealth(engine: Pick<SqlEngine, 'dialect'>, tx: Executor, attempts: readonly Attempt[], time: number): Promise<void> {
+/** Upserts the health of every endpoint the attempts went to; resolves each one's health after the batch. */
+async function recordHealth(engine: Pick<SqlEngine, 'dialect'>, tx: Executor, attempts: readonly Attempt[], time: number): Promise<EndpointHealth[]> {
+  const health: EndpointHealth[] = [];
   for (const [endpointId, change] of healthChanges(attempts)) {
-    await (change.reset ? resetHealth : extendHealth).execute(engine, tx, {
+    const { rows } = await (change.reset ? resetHealth : extendHealth).execute<EndpointHealthRow>(engine, tx, {
       endpoint_id: endpointId,
       app_id: change.appId,
       failures: change.failures,
@@ -139,7 +146,9 @@ async function recordHealth(engine: Pick<SqlEngine, 'dialect'>, tx: Executor, at
       last_success_at: change.lastSuccessAt,
       updated_at: time,
     });
+    health.push(toHealth(endpointId, rows[0]));
   }
+  return health;
 }
 
 /** Values of one result's delivery update: id, status, next attempt, canceled at, attempts made, lease owner, lease end. */
@@ -148,29 +157,57 @@ type ResultRow = [string, number, number | null, number | null, number, string, 
 /** Results per update statement: each is one row of the statement's value list, however long. */
 const RESULT_UPDATE_CHUNK = 500;
 
+const resultsSet = (time: unknown) =>
+  sql`lease_owner = null, lease_until = null, updated_at = ${time}, status = v.status, next_attempt_at = v.next_attempt_at, canceled_at = v.canceled_at`;
+
+/** SQLite: the results as one JSON parameter, a row of values each. */
+const sqliteResultsUpdate = new PreparedQuery<'time' | 'rows'>((db, value) =>
+  compilableRaw(
+    db,
+    sql`update deliveries set ${resultsSet(value('time'))}, attempt_count = deliveries.attempt_count + v.attempts
+        from (select value ->> 0 as id, value ->> 1 as status, value ->> 2 as next_attempt_at, value ->> 3 as canceled_at,
+                     value ->> 4 as attempts, value ->> 5 as held_by, value ->> 6 as held_until
+              from json_each(${value('rows')})) as v
+        where deliveries.id = v.id and deliveries.lease_owner = v.held_by and deliveries.lease_until = v.held_until
+        returning deliveries.id`,
+  ),
+);
+
+/** PostgreSQL: the results as one array parameter a column. */
+const postgresResultsUpdate = new PreparedQuery<'time' | 'ids' | 'statuses' | 'next' | 'canceled' | 'attempts' | 'owners' | 'until'>((db, value) =>
+  compilableRaw(
+    db,
+    sql`update deliveries as d set ${resultsSet(value('time'))}, attempt_count = d.attempt_count + v.attempts
+        from unnest(${value('ids')}::text[], ${value('statuses')}::integer[], ${value('next')}::bigint[], ${value('canceled')}::bigint[],
+                    ${value('attempts')}::integer[], ${value('owners')}::text[], ${value('until')}::bigint[])
+          as v(id, status, next_attempt_at, canceled_at, attempts, held_by, held_until)
+        where d.id = v.id collate "C" and d.lease_owner = v.held_by and d.lease_until = v.held_until
+        returning d.id`,
+  ),
+);
+
 /**
- * One statement for a whole batch of results, instead of one per result (a round trip each on PostgreSQL). A result
- * changes its delivery only while the result's lease is still the delivery's; the ids returned are those it changed.
+ * One statement for a whole batch of results, instead of one per result (a round trip each on PostgreSQL), and the
+ * same statement whatever the batch's size. A result changes its delivery only while the result's lease is still the
+ * delivery's; the ids returned are those it changed.
  */
 async function updateResults(engine: Pick<SqlEngine, 'dialect'>, tx: Executor, rows: readonly ResultRow[], time: number): Promise<Set<string>> {
   const changed = new Set<string>();
   if (rows.length === 0) return changed;
-  const set = sql`lease_owner = null, lease_until = null, updated_at = ${time}, status = v.status, next_attempt_at = v.next_attempt_at, canceled_at = v.canceled_at`;
-  const query =
+  const result =
     engine.dialect === 'postgres'
-      ? sql<{ id: string }>`update deliveries as d set ${set}, attempt_count = d.attempt_count + v.attempts
-          from unnest(${column(rows, 0)}::text[], ${column(rows, 1)}::integer[], ${column(rows, 2)}::bigint[], ${column(rows, 3)}::bigint[],
-                      ${column(rows, 4)}::integer[], ${column(rows, 5)}::text[], ${column(rows, 6)}::bigint[])
-            as v(id, status, next_attempt_at, canceled_at, attempts, held_by, held_until)
-          where d.id = v.id collate "C" and d.lease_owner = v.held_by and d.lease_until = v.held_until
-          returning d.id`
-      : sql<{ id: string }>`update deliveries set ${set}, attempt_count = deliveries.attempt_count + v.attempts
-          from (select value ->> 0 as id, value ->> 1 as status, value ->> 2 as next_attempt_at, value ->> 3 as canceled_at,
-                       value ->> 4 as attempts, value ->> 5 as held_by, value ->> 6 as held_until
-                from json_each(${JSON.stringify(rows)})) as v
-          where deliveries.id = v.id and deliveries.lease_owner = v.held_by and deliveries.lease_until = v.held_until
-          returning deliveries.id`;
-  for (const row of (await query.execute(tx)).rows) changed.add(row.id);
+      ? await postgresResultsUpdate.execute<{ id: string }>(engine, tx, {
+          time,
+          ids: column(rows, 0),
+          statuses: column(rows, 1),
+          next: column(rows, 2),
+          canceled: column(rows, 3),
+          attempts: column(rows, 4),
+          owners: column(rows, 5),
+          until: column(rows, 6),
+        })
+      : await sqliteResultsUpdate.execute<{ id: string }>(engine, tx, { time, rows: JSON.stringify(rows) });
+  for (const row of result.rows) changed.add(row.id);
   return changed;
 }
 
@@ -333,15 +370,12 @@ export function deliveryQueueStore({ engine, secretBox, now }: SqlContext): Deli
         for (let start = 0; start < attempts.length; start += ATTEMPT_INSERT_CHUNK) {
           await attemptInsert.execute(engine, tx, attempts.slice(start, start + ATTEMPT_INSERT_CHUNK).map(attemptRow));
         }
-        await recordHealth(engine, tx, attempts, time);
-        const touched = new Set(attempts.map((attempt) => attempt.endpointId));
-        await recordAttemptEvents(tx, results, recorded, time);
+        const health = await recordHealth(engine, tx, attempts, time);
+        await recordAttemptEvents(engine, tx, results, recorded, time);
         // A late result changed nothing, so it settles nothing either.
         const settled = new Set(results.map((result, index) => (recorded[index] ? settledEvent(result) : null)).filter((id) => id !== null));
         if (settled.size > 0) await settleInboundEvents(tx, [...settled], time);
-        const healthRows =
-          touched.size === 0 ? [] : await tx.selectFrom('endpoint_health').selectAll().where('endpoint_id', 'in', [...touched]).execute();
-        return { recorded, health: healthRows.map((row) => toHealth(row.endpoint_id, row)) };
+        return { recorded, health };
       }, NOT_DURABLE);
     },
 

@@ -13,7 +13,8 @@ import {
 import { toJson } from './codec.js';
 import type { SqlContext } from './context.js';
 import type { DeliveryRow, EndpointRow, MessageRow } from './database.js';
-import type { Executor } from './engine.js';
+import type { Executor, SqlEngine } from './engine.js';
+import { PreparedQuery, inList, listValue } from './prepared.js';
 import { toEndpoint } from './endpoints.js';
 import { DAY_MS } from './messages.js';
 
@@ -61,14 +62,13 @@ function attemptEvent(attempt: Attempt, disposition: DeliveryResult['disposition
  * results causes, in the transaction that records the results, after the deliveries were updated. Late results
  * (`recorded` false) changed no delivery and report nothing.
  */
-export async function recordAttemptEvents(tx: Executor, results: readonly DeliveryResult[], recorded: readonly boolean[], time: number): Promise<void> {
-  const byDelivery = new Map<string, DeliveryResult & { attempt: Attempt }>();
-  results.forEach((result, index) => {
-    const { attempt } = result;
-    if (recorded[index] && attempt && attempt.appId !== OPERATIONAL_OWNER_ID) byDelivery.set(result.deliveryId, { ...result, attempt });
-  });
-  if (byDelivery.size === 0) return;
-  const rows = await tx
+/**
+ * The deliveries of a batch of results that may have something to report: most results are first-attempt
+ * successes, which report nothing and need not be read. Prepared, with the ids as one list parameter: it runs with
+ * every recorded batch, whatever its size.
+ */
+const reportableDeliveries = new PreparedQuery<'ids' | 'failing_after' | 'fail'>((db, value, dialect) =>
+  db
     .selectFrom('deliveries')
     .leftJoin('messages', 'messages.id', 'deliveries.msg_id')
     .leftJoin('applications', 'applications.id', 'deliveries.app_id')
@@ -83,16 +83,46 @@ export async function recordAttemptEvents(tx: Executor, results: readonly Delive
       'applications.id as application_id',
       'applications.uid as app_uid',
     ])
-    .where('deliveries.id', 'in', [...byDelivery.keys()])
-    // Most results are first-attempt successes, which report nothing and need not be read.
+    .where(inList(dialect, 'deliveries.id', value('ids')))
     .where((eb) =>
       eb.or([
         eb('deliveries.failure_reported_at', 'is not', null),
-        eb('deliveries.attempt_count', '>=', FAILING_AFTER_ATTEMPTS),
-        eb('deliveries.status', '=', DeliveryStatus.fail),
+        eb('deliveries.attempt_count', '>=', value('failing_after') as number),
+        eb('deliveries.status', '=', value('fail') as number),
       ]),
-    )
-    .execute();
+    ),
+);
+
+interface ReportableDelivery {
+  id: string;
+  app_id: string;
+  msg_id: string;
+  endpoint_id: string;
+  attempt_count: number;
+  failure_reported_at: number | null;
+  event_id: string | null;
+  application_id: string | null;
+  app_uid: string | null;
+}
+
+export async function recordAttemptEvents(
+  engine: Pick<SqlEngine, 'dialect'>,
+  tx: Executor,
+  results: readonly DeliveryResult[],
+  recorded: readonly boolean[],
+  time: number,
+): Promise<void> {
+  const byDelivery = new Map<string, DeliveryResult & { attempt: Attempt }>();
+  results.forEach((result, index) => {
+    const { attempt } = result;
+    if (recorded[index] && attempt && attempt.appId !== OPERATIONAL_OWNER_ID) byDelivery.set(result.deliveryId, { ...result, attempt });
+  });
+  if (byDelivery.size === 0) return;
+  const { rows } = await reportableDeliveries.execute<ReportableDelivery>(engine, tx, {
+    ids: listValue(engine.dialect, [...byDelivery.keys()]),
+    failing_after: FAILING_AFTER_ATTEMPTS,
+    fail: DeliveryStatus.fail,
+  });
   for (const row of rows) {
     const { attempt, disposition } = byDelivery.get(row.id)!;
     const event = attemptEvent(attempt, disposition, row.attempt_count, row.failure_reported_at != null);

@@ -1,5 +1,7 @@
-import { CompiledQuery, type Compilable, type QueryResult } from 'kysely';
+import { CompiledQuery, sql, type Compilable, type QueryResult, type RawBuilder, type SqlBool } from 'kysely';
 import type { SqlEngine, Executor } from './engine.js';
+
+type Dialect = SqlEngine['dialect'];
 
 /**
  * A query built with Kysely once per dialect and then run many times with other values. Building a query (parsing
@@ -10,12 +12,13 @@ import type { SqlEngine, Executor } from './engine.js';
 export class PreparedQuery<Name extends string> {
   private readonly compiled = new Map<string, { sql: string; order: Name[] }>();
 
-  constructor(private readonly build: (db: Executor, value: (name: Name) => unknown) => Compilable<unknown>) {}
+  /** `build` gets the dialect for the few statements whose SQL differs between the two (see `inList`). */
+  constructor(private readonly build: (db: Executor, value: (name: Name) => unknown, dialect: Dialect) => Compilable<unknown>) {}
 
   execute<R = unknown>(engine: Pick<SqlEngine, 'dialect'>, db: Executor, values: Readonly<Record<Name, unknown>>): Promise<QueryResult<R>> {
     let template = this.compiled.get(engine.dialect);
     if (template === undefined) {
-      template = compileTemplate(db, this.build);
+      template = compileTemplate(db, (builder: Executor, value: (name: Name) => unknown) => this.build(builder, value, engine.dialect));
       this.compiled.set(engine.dialect, template);
     }
     const parameters = template.order.map((name) => values[name]);
@@ -37,6 +40,26 @@ function compileTemplate<Name extends string>(db: Executor, build: (db: Executor
     return name;
   });
   return { sql: query.sql, order };
+}
+
+/**
+ * `column in (…)` over a whole list passed as one parameter (made by `listValue`), so that the statement is the same
+ * however long the list and can be prepared once: SQLite reads the list as JSON, PostgreSQL as an array.
+ */
+export function inList(dialect: Dialect, column: string, list: unknown): RawBuilder<SqlBool> {
+  return dialect === 'postgres'
+    ? sql<SqlBool>`${sql.ref(column)} = any(${list}::text[])`
+    : sql<SqlBool>`${sql.ref(column)} in (select value from json_each(${list}))`;
+}
+
+/** The parameter `inList` expects for `items`. */
+export function listValue(dialect: Dialect, items: readonly string[]): unknown {
+  return dialect === 'postgres' ? items : JSON.stringify(items);
+}
+
+/** A raw `sql` statement as PreparedQuery builds it (raw builders compile against an executor of their own). */
+export function compilableRaw(db: Executor, query: RawBuilder<unknown>): Compilable<unknown> {
+  return { compile: () => query.compile(db) };
 }
 
 /**
