@@ -13,11 +13,11 @@ import {
 import type { SecretBox } from '../../core/secret-box.js';
 import { fromJson, fromOptionalJson, toDate, toJson, toOptionalDate } from './codec.js';
 import type { SqlContext } from './context.js';
-import type { AttemptRow, EndpointHealthRow } from './database.js';
+import type { AttemptRow, DeliveryRow, EndpointHealthRow, EndpointRow } from './database.js';
 import type { Executor, SqlEngine } from './engine.js';
 import { attemptRow } from './attempts.js';
-import { PreparedInsert, PreparedQuery, compilableRaw } from './prepared.js';
-import { healthColumns, toEndpoint, toHealth } from './endpoints.js';
+import { PreparedInsert, PreparedQuery, compilableRaw, inList, listValue } from './prepared.js';
+import { healthColumns, toEndpoint, toHealth, type HealthColumns } from './endpoints.js';
 import { lockInboundEvents, settleInboundEvents } from './inbound-events.js';
 import { toDelivery } from './messages.js';
 import { recordAttemptEvents } from './operational-events.js';
@@ -234,13 +234,41 @@ const attemptInsert = new PreparedInsert<AttemptRow>('attempts');
 /** 12 parameters a row: well inside both databases' limits per statement. */
 const ATTEMPT_INSERT_CHUNK = 200;
 
-/**
- * The claimed deliveries with what sending needs. A claim's deliveries mostly go to a few endpoints, so endpoints
- * (with their health and application throttle) are read once each, not once per delivery: a second query, and one
- * decoded Endpoint shared by that endpoint's deliveries.
- */
-async function loadClaimed(db: Executor, ids: string[], box: SecretBox, time: number): Promise<ClaimedDelivery[]> {
-  const rows = await db
+/** Due deliveries in the order they fell due; on PostgreSQL skipping rows another claim is taking right now. */
+const dueDeliveries = new PreparedQuery<'time' | 'limit'>((db, value, dialect) => {
+  const due = db
+    .selectFrom('deliveries')
+    .select('id')
+    .where('next_attempt_at', '<=', value('time') as number)
+    .orderBy('next_attempt_at')
+    .limit(value('limit') as number);
+  // SQLite has a single writer, so the select and the update after it cannot interleave with another claim.
+  return dialect === 'postgres' ? due.forUpdate().skipLocked() : due;
+});
+
+const leaseDeliveries = new PreparedQuery<'ids' | 'owner' | 'until' | 'time' | 'status'>((db, value, dialect) =>
+  db
+    .updateTable('deliveries')
+    .set({
+      status: value('status') as number,
+      lease_owner: value('owner') as string,
+      lease_until: value('until') as number,
+      // A crashed worker never records its claims; pushing them to the lease's end makes them due again then.
+      next_attempt_at: value('until') as number,
+      updated_at: value('time') as number,
+    })
+    .where(inList(dialect, 'id', value('ids'))),
+);
+
+const nextDueAt = new PreparedQuery<never>((db) =>
+  db
+    .selectFrom('deliveries')
+    .select((eb) => eb.fn.min('next_attempt_at').as('next'))
+    .where('next_attempt_at', 'is not', null),
+);
+
+const claimedRows = new PreparedQuery<'ids'>((db, value, dialect) =>
+  db
     .selectFrom('deliveries')
     .leftJoin('messages', 'messages.id', 'deliveries.msg_id')
     .leftJoin('inbound_events', 'inbound_events.id', 'messages.source_event_id')
@@ -256,18 +284,44 @@ async function loadClaimed(db: Executor, ids: string[], box: SecretBox, time: nu
       'inbound_events.content_type as i_content_type',
       'inbound_events.headers as i_headers',
     ])
-    .where('deliveries.id', 'in', ids)
-    .orderBy('deliveries.next_attempt_at')
-    .execute();
-  if (rows.length === 0) return [];
-  const endpointRows = await db
+    .where(inList(dialect, 'deliveries.id', value('ids')))
+    .orderBy('deliveries.next_attempt_at'),
+);
+
+const claimedEndpoints = new PreparedQuery<'ids'>((db, value, dialect) =>
+  db
     .selectFrom('endpoints')
     .leftJoin('endpoint_health', 'endpoint_health.endpoint_id', 'endpoints.id')
     .leftJoin('applications', 'applications.id', 'endpoints.app_id')
     .selectAll('endpoints')
     .select([...healthColumns, 'applications.throttle_rate as a_throttle_rate'])
-    .where('endpoints.id', 'in', [...new Set(rows.map((row) => row.endpoint_id))])
-    .execute();
+    .where(inList(dialect, 'endpoints.id', value('ids'))),
+);
+
+type ClaimedRow = DeliveryRow & {
+  m_id: string | null;
+  m_event_type: string | null;
+  m_channels: string | null;
+  m_payload: string | null;
+  m_created_at: number | null;
+  i_id: string | null;
+  i_body: Buffer | null;
+  i_content_type: string | null;
+  i_headers: string | null;
+};
+
+type ClaimedEndpointRow = EndpointRow & HealthColumns & { a_throttle_rate: number | null };
+
+/**
+ * The claimed deliveries with what sending needs. A claim's deliveries mostly go to a few endpoints, so endpoints
+ * (with their health and application throttle) are read once each, not once per delivery: a second query, and one
+ * decoded Endpoint shared by that endpoint's deliveries.
+ */
+async function loadClaimed(engine: Pick<SqlEngine, 'dialect'>, db: Executor, ids: string[], box: SecretBox, time: number): Promise<ClaimedDelivery[]> {
+  const { rows } = await claimedRows.execute<ClaimedRow>(engine, db, { ids: listValue(engine.dialect, ids) });
+  if (rows.length === 0) return [];
+  const endpointIds = [...new Set(rows.map((row) => row.endpoint_id))];
+  const { rows: endpointRows } = await claimedEndpoints.execute<ClaimedEndpointRow>(engine, db, { ids: listValue(engine.dialect, endpointIds) });
   const targets = new Map(
     endpointRows.map((row) => [
       row.id,
@@ -306,39 +360,22 @@ export function deliveryQueueStore({ engine, secretBox, now }: SqlContext): Deli
       const time = now();
       const leaseUntil = time + leaseMs;
       const { ids, nextDue } = await engine.write(async (tx) => {
-        let due = tx
-          .selectFrom('deliveries')
-          .select('id')
-          .where('next_attempt_at', '<=', time)
-          .orderBy('next_attempt_at')
-          .limit(Math.max(0, Math.min(limit, MAX_CLAIM)));
-        // Several processes claim from one PostgreSQL database: each skips the rows another is claiming right now.
-        // SQLite has a single writer, so the select and update below cannot interleave with another claim.
-        if (engine.dialect === 'postgres') due = due.forUpdate().skipLocked();
-        const picked = limit > 0 ? (await due.execute()).map((row) => row.id) : [];
+        const count = Math.max(0, Math.min(limit, MAX_CLAIM));
+        const picked = count > 0 ? (await dueDeliveries.execute<{ id: string }>(engine, tx, { time, limit: count })).rows.map((row) => row.id) : [];
         if (picked.length > 0) {
-          await tx
-            .updateTable('deliveries')
-            .set({
-              status: DeliveryStatus.sending,
-              lease_owner: owner,
-              lease_until: leaseUntil,
-              // A crashed worker never records its claims; pushing them to the lease's end makes them due again then.
-              next_attempt_at: leaseUntil,
-              updated_at: time,
-            })
-            .where('id', 'in', picked)
-            .execute();
+          await leaseDeliveries.execute(engine, tx, {
+            ids: listValue(engine.dialect, picked),
+            owner,
+            until: leaseUntil,
+            time,
+            status: DeliveryStatus.sending,
+          });
         }
-        const next = await tx
-          .selectFrom('deliveries')
-          .select((eb) => eb.fn.min('next_attempt_at').as('next'))
-          .where('next_attempt_at', 'is not', null)
-          .executeTakeFirst();
+        const next = (await nextDueAt.execute<{ next: number | null }>(engine, tx, {})).rows[0];
         return { ids: picked, nextDue: next?.next ?? null };
       }, NOT_DURABLE);
       // Read after the commit, outside the write: payloads and secrets need not hold the single SQLite writer.
-      const deliveries = ids.length === 0 ? [] : await engine.read((db) => loadClaimed(db, ids, secretBox, time));
+      const deliveries = ids.length === 0 ? [] : await engine.read((db) => loadClaimed(engine, db, ids, secretBox, time));
       return {
         // Another claim may have taken a row since (its lease expired in between); it is no longer ours to send.
         deliveries: deliveries.filter((claimed) => claimed.lease.owner === owner && claimed.lease.until.getTime() === leaseUntil),
