@@ -111,5 +111,15 @@ export function cpuSeconds(pids: readonly number[]): number {
   return ticks / CLOCK_TICKS_PER_SECOND;
 }
 
+/** CPU seconds (user + system) of each process that can still be read; one that has exited is left out. */
+export function cpuByPid(pids: readonly number[]): Map<number, number> {
+  const seconds = new Map<number, number>();
+  for (const pid of pids) {
+    const used = cpuSeconds([pid]);
+    if (Number.isFinite(used)) seconds.set(pid, used);
+  }
+  return seconds;
+}
+
 /** Linux's USER_HZ, the unit of /proc/<pid>/stat times: 100 on every mainstream build. */
 const CLOCK_TICKS_PER_SECOND = 100;

@@ -16,7 +16,7 @@ import { cpus, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { BenchReceiver } from './receiver.js';
-import { closedLoop, cpuSeconds, openLoop, percentile, type Publisher } from './load.js';
+import { closedLoop, cpuByPid, cpuSeconds, openLoop, percentile, type Publisher } from './load.js';
 import { HookyardStack, postgresAvailable } from './stacks/hookyard.js';
 import type { Stack } from './stacks/stack.js';
 import { LimitStack, ReferenceStack } from './stacks/targets.js';
@@ -51,11 +51,32 @@ type Scenario = 'throughput' | 'fanout' | 'latency' | 'recovery';
 const scenarios = new Set<Scenario>((values.scenarios?.split(',') as Scenario[] | undefined) ?? ['throughput', 'fanout', 'latency', 'recovery']);
 
 export interface StackResult {
-  /** `cpuMsPerMessage`: CPU time of the stack's own processes (not Redis or PostgreSQL) per message, end to end. */
-  throughput?: { messages: number; publishPerSecond: number; endToEndPerSecond: number; ackP50Ms: number; ackP99Ms: number; cpuMsPerMessage: number };
-  fanout?: { messages: number; endpoints: number; deliveriesPerSecond: number; cpuMsPerDelivery: number };
-  /** `cpuMsPerMessage`: as for throughput, but at the fixed rate: what a message costs when the stack is not saturated. */
-  latency?: { rate: number; seconds: number; ackP50Ms: number; ackP99Ms: number; receiptP50Ms: number; receiptP99Ms: number; cpuMsPerMessage: number; failures: number };
+  /**
+   * `cpuMsPerMessage`: CPU time of the stack's own processes per message, end to end; `serviceCpuMsPerMessage`: that
+   * of the Redis server or PostgreSQL backends it stores in (0 on the embedded store, whose work is in the first).
+   */
+  throughput?: {
+    messages: number;
+    publishPerSecond: number;
+    endToEndPerSecond: number;
+    ackP50Ms: number;
+    ackP99Ms: number;
+    cpuMsPerMessage: number;
+    serviceCpuMsPerMessage: number;
+  };
+  fanout?: { messages: number; endpoints: number; deliveriesPerSecond: number; cpuMsPerDelivery: number; serviceCpuMsPerDelivery: number };
+  /** CPU figures as for throughput, but at the fixed rate: what a message costs when the stack is not saturated. */
+  latency?: {
+    rate: number;
+    seconds: number;
+    ackP50Ms: number;
+    ackP99Ms: number;
+    receiptP50Ms: number;
+    receiptP99Ms: number;
+    cpuMsPerMessage: number;
+    serviceCpuMsPerMessage: number;
+    failures: number;
+  };
   recovery?: { messages: number; downSeconds: number; drainSeconds: number };
 }
 
@@ -66,6 +87,22 @@ function nextRange(count: number): number {
   const from = seqBase;
   seqBase += count + 1000;
   return from;
+}
+
+/**
+ * Starts counting the CPU time of a stack's processes and, apart, of its services; the returned function reads both,
+ * in milliseconds. Service processes that appear meanwhile (a new PostgreSQL backend) count from their start.
+ */
+async function cpuMeter(stack: Stack): Promise<() => Promise<{ ownMs: number; servicesMs: number }>> {
+  const ownBefore = cpuSeconds(stack.pids());
+  const servicesBefore = cpuByPid(await stack.servicePids());
+  return async () => {
+    const ownMs = (cpuSeconds(stack.pids()) - ownBefore) * 1000;
+    const after = cpuByPid([...new Set([...servicesBefore.keys(), ...(await stack.servicePids())])]);
+    let servicesMs = 0;
+    for (const [pid, seconds] of after) servicesMs += (seconds - (servicesBefore.get(pid) ?? 0)) * 1000;
+    return { ownMs, servicesMs };
+  };
 }
 
 async function lastReceiptOf(receiver: BenchReceiver, keys: string[]): Promise<number> {
@@ -91,14 +128,15 @@ async function throughput(stack: Stack, receiver: BenchReceiver, tag: string): P
     await closedLoop(publisher, sizes.warmup, sizes.connections, warm);
     await waitForKeys(receiver, Array.from({ length: sizes.warmup }, (_, i) => `${path}#${warm + i}`));
     const from = nextRange(sizes.throughput);
-    const cpuBefore = cpuSeconds(stack.pids());
+    const cpu = await cpuMeter(stack);
     const run = await closedLoop(publisher, sizes.throughput, sizes.connections, from);
     const keys = Array.from({ length: sizes.throughput }, (_, i) => `${path}#${from + i}`);
     await waitForKeys(receiver, keys);
-    const cpu = cpuSeconds(stack.pids()) - cpuBefore;
+    const { ownMs, servicesMs } = await cpu();
     const lastReceipt = await lastReceiptOf(receiver, keys);
     return {
-      cpuMsPerMessage: round((cpu * 1000) / sizes.throughput, 3),
+      cpuMsPerMessage: round(ownMs / sizes.throughput, 3),
+      serviceCpuMsPerMessage: round(servicesMs / sizes.throughput, 3),
       messages: sizes.throughput,
       publishPerSecond: round((sizes.throughput * 1000) / (run.finishedAt - run.startedAt), 0),
       endToEndPerSecond: round((sizes.throughput * 1000) / (lastReceipt - run.startedAt), 0),
@@ -124,14 +162,15 @@ async function fanout(stack: Stack, receiver: BenchReceiver, tag: string): Promi
   const paths = Array.from({ length: sizes.fanoutEndpoints }, (_, i) => `/${tag}/fanout/${i}`);
   return withTarget(stack, receiver, paths, async (publisher) => {
     const from = nextRange(sizes.fanoutMessages);
-    const cpuBefore = cpuSeconds(stack.pids());
+    const cpu = await cpuMeter(stack);
     const run = await closedLoop(publisher, sizes.fanoutMessages, sizes.connections, from);
     const keys = paths.flatMap((path) => Array.from({ length: sizes.fanoutMessages }, (_, i) => `${path}#${from + i}`));
     await waitForKeys(receiver, keys);
-    const cpu = cpuSeconds(stack.pids()) - cpuBefore;
+    const { ownMs, servicesMs } = await cpu();
     const lastReceipt = await lastReceiptOf(receiver, keys);
     return {
-      cpuMsPerDelivery: round((cpu * 1000) / keys.length, 3),
+      cpuMsPerDelivery: round(ownMs / keys.length, 3),
+      serviceCpuMsPerDelivery: round(servicesMs / keys.length, 3),
       messages: sizes.fanoutMessages,
       endpoints: paths.length,
       deliveriesPerSecond: round((keys.length * 1000) / (lastReceipt - run.startedAt), 0),
@@ -143,11 +182,11 @@ async function latency(stack: Stack, receiver: BenchReceiver, tag: string): Prom
   const path = `/${tag}/latency`;
   return withTarget(stack, receiver, [path], async (publisher) => {
     const from = nextRange(sizes.latencyRate * sizes.latencySeconds);
-    const cpuBefore = cpuSeconds(stack.pids());
+    const cpu = await cpuMeter(stack);
     const run = await openLoop(publisher, sizes.latencyRate, sizes.latencySeconds, from);
     const keys = [...run.sentAt.keys()].map((seq) => `${path}#${seq}`);
     await waitForKeys(receiver, keys);
-    const cpu = cpuSeconds(stack.pids()) - cpuBefore;
+    const { ownMs, servicesMs } = await cpu();
     const receipts = [...run.sentAt].map(([seq, sent]) => receiver.firstSeen.get(`${path}#${seq}`)! - sent);
     return {
       rate: sizes.latencyRate,
@@ -156,7 +195,8 @@ async function latency(stack: Stack, receiver: BenchReceiver, tag: string): Prom
       ackP99Ms: round(percentile(run.ackLatenciesMs, 99), 2),
       receiptP50Ms: round(percentile(receipts, 50), 2),
       receiptP99Ms: round(percentile(receipts, 99), 2),
-      cpuMsPerMessage: round((cpu * 1000) / run.sentAt.size, 3),
+      cpuMsPerMessage: round(ownMs / run.sentAt.size, 3),
+      serviceCpuMsPerMessage: round(servicesMs / run.sentAt.size, 3),
       failures: run.failures,
     };
   });
@@ -293,13 +333,16 @@ function printTable(results: Record<string, StackResult>): void {
   metric('end-to-end msg/s', (r) => r.throughput?.endToEndPerSecond);
   metric('publish ack p99 ms (closed loop)', (r) => r.throughput?.ackP99Ms, false);
   metric('CPU ms per message (stack processes)', (r) => r.throughput?.cpuMsPerMessage, false);
+  metric('  + in Redis / PostgreSQL', (r) => r.throughput?.serviceCpuMsPerMessage, false);
   metric('fan-out deliveries/s (×10)', (r) => r.fanout?.deliveriesPerSecond);
   metric('CPU ms per fan-out delivery', (r) => r.fanout?.cpuMsPerDelivery, false);
+  metric('  + in Redis / PostgreSQL', (r) => r.fanout?.serviceCpuMsPerDelivery, false);
   metric('ack p50 ms @500/s', (r) => r.latency?.ackP50Ms, false);
   metric('ack p99 ms @500/s', (r) => r.latency?.ackP99Ms, false);
   metric('publish→receipt p50 ms @500/s', (r) => r.latency?.receiptP50Ms, false);
   metric('publish→receipt p99 ms @500/s', (r) => r.latency?.receiptP99Ms, false);
   metric('CPU ms per message @500/s', (r) => r.latency?.cpuMsPerMessage, false);
+  metric('  + in Redis / PostgreSQL', (r) => r.latency?.serviceCpuMsPerMessage, false);
   metric('drain after outage s', (r) => r.recovery?.drainSeconds, false);
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   for (const row of rows) console.log(row.map((cell, column) => cell.padEnd(widths[column]!)).join('  '));

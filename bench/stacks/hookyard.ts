@@ -104,6 +104,19 @@ export class HookyardStack implements Stack {
     return this.server?.child.pid ? [this.server.child.pid] : [];
   }
 
+  /** The PostgreSQL backends connected to this run's database; none on the embedded store. */
+  async servicePids(): Promise<number[]> {
+    if (!this.database) return [];
+    const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+    await admin.connect();
+    try {
+      const { rows } = await admin.query<{ pid: number }>('select pid from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [this.database]);
+      return rows.map((row) => row.pid);
+    } finally {
+      await admin.end();
+    }
+  }
+
   async stop(): Promise<void> {
     await this.server?.stop();
     this.server = null;

@@ -10,6 +10,11 @@ export interface Stack {
    */
   target(destinations: string[], connections: number): Promise<Publisher>;
   stop(): Promise<void>;
-  /** The processes doing the stack's work, whose CPU time is counted (Redis and PostgreSQL are not). */
+  /** The processes doing the stack's work, whose CPU time is counted. */
   pids(): number[];
+  /**
+   * The processes of the services the stack keeps its data in (the Redis server, the PostgreSQL backends serving
+   * its database), whose CPU time is counted apart: none for the embedded store, whose work is the stack's own.
+   */
+  servicePids(): Promise<number[]>;
 }

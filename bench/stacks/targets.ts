@@ -5,6 +5,8 @@ import { httpPublisher, payloadOf, type Publisher } from '../load.js';
 import { startProcess, type ServerProcess } from './process.js';
 import type { Stack } from './stack.js';
 
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
 async function registerTarget(origin: string, destinations: string[]): Promise<string> {
   const response = await request(`${origin}/targets`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ destinations }) });
   return ((await response.body.json()) as { id: string }).id;
@@ -20,6 +22,7 @@ export class ReferenceStack implements Stack {
   private api: ServerProcess | null = null;
   private worker: ServerProcess | null = null;
   private readonly prefix = `hybench${randomBytes(4).toString('hex')}`;
+  private redisPid: number | null = null;
 
   constructor(private readonly backoffMs = 5000) {}
 
@@ -40,9 +43,20 @@ export class ReferenceStack implements Stack {
     return [this.api?.child.pid, this.worker?.child.pid].filter((pid): pid is number => pid !== undefined);
   }
 
+  /** The Redis server the queue lives in (nothing else uses it while the benchmark runs). */
+  async servicePids(): Promise<number[]> {
+    if (this.redisPid === null) {
+      const redis = new Redis(REDIS_URL);
+      const info = await redis.info('server');
+      redis.disconnect();
+      this.redisPid = Number(/process_id:(\d+)/.exec(info)?.[1] ?? Number.NaN);
+    }
+    return Number.isFinite(this.redisPid) ? [this.redisPid] : [];
+  }
+
   async stop(): Promise<void> {
     await Promise.all([this.api?.stop(), this.worker?.stop()]);
-    const redis = new Redis(process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379');
+    const redis = new Redis(REDIS_URL);
     const keys = await redis.keys(`${this.prefix}:*`);
     for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500));
     redis.disconnect();
@@ -64,6 +78,10 @@ export class LimitStack implements Stack {
 
   pids(): number[] {
     return this.server?.child.pid ? [this.server.child.pid] : [];
+  }
+
+  async servicePids(): Promise<number[]> {
+    return [];
   }
 
   async stop(): Promise<void> {
