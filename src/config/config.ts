@@ -273,7 +273,7 @@ const settings: { [K in keyof Config]: Setting<K> } = {
     fallback: () => 5 * 86_400_000,
   },
   workerPollIntervalMs: { key: 'workerPollIntervalMs', env: 'HOOKYARD_WORKER_POLL_INTERVAL_MS', parse: integer(10, 60_000), fallback: () => 1000 },
-  workerConcurrency: { key: 'workerConcurrency', env: 'HOOKYARD_WORKER_CONCURRENCY', parse: integer(1, 10_000), fallback: () => 128 },
+  workerConcurrency: { key: 'workerConcurrency', env: 'HOOKYARD_WORKER_CONCURRENCY', parse: integer(1, 10_000), fallback: () => 512 },
   deliveryLeaseMs: { key: 'deliveryLeaseMs', env: 'HOOKYARD_DELIVERY_LEASE_MS', parse: integer(1000, 3_600_000), fallback: () => 60_000 },
   shutdownGraceMs: { key: 'shutdownGraceMs', env: 'HOOKYARD_SHUTDOWN_GRACE_MS', parse: integer(0, 25_000), fallback: () => 10_000 },
   role: { key: 'role', env: 'HOOKYARD_ROLE', parse: oneOf('api', 'worker', 'all'), fallback: () => 'all' },
