@@ -29,9 +29,9 @@ parentPort.on('message', (message) => {
     for (const request of message.requests) {
       const controller = new AbortController();
       running.set(request.id, controller);
-      sender.send({ url: request.url, headers: request.headers, body: request.body, signal: controller.signal }).then(
+      sender.send({ ...request, signal: controller.signal }).then(
         (result) => finished(request.id, result),
-        (error) => finished(request.id, { kind: 'failed', stage: 'during', reason: 'other', detail: String(error?.message ?? error), durationMs: 0 }),
+        (error) => finished(request.id, { kind: 'failed', stage: 'during', reason: 'other', detail: String(error?.message ?? error), durationMs: 0, requestHeaders: null }),
       );
     }
   } else if (message.kind === 'abort') {

@@ -6,18 +6,13 @@ interface Pending {
   signal: AbortSignal | undefined;
 }
 
-interface OutgoingRequest {
-  id: number;
-  url: string;
-  headers: Record<string, string>;
-  body: string | Buffer;
-}
+type OutgoingRequest = Omit<SendRequest, 'signal'> & { id: number };
 
 type FromThread = { kind: 'ready' } | { kind: 'results'; results: Array<[number, SendResult]> };
 
 /**
- * Runs the HTTP exchanges of deliveries on a worker thread, so that the event loop serving the API and the store
- * spends no time in the HTTP client: on a machine with a core to spare, deliveries then go out faster than one
+ * Runs the HTTP exchanges of deliveries, signing included, on a worker thread, so that the event loop serving the
+ * API and the store spends no time in the HTTP client or on signatures: on a machine with a core to spare, deliveries then go out faster than one
  * thread could send them.
  *
  * Requests and results cross between the threads in batches, one message per turn of either event loop whatever
@@ -54,7 +49,7 @@ export class ThreadedSender implements RequestSender {
       this.pending.set(id, { resolve, signal: input.signal });
       if (input.signal) this.watch(input.signal);
       if (this.outbox.length === 0) setImmediate(() => this.flush());
-      this.outbox.push({ id, url: input.url, headers: input.headers, body: input.body });
+      this.outbox.push({ id, url: input.url, headers: input.headers, body: input.body, signing: input.signing ?? null, contentType: input.contentType ?? null });
     });
   }
 
@@ -91,7 +86,7 @@ export class ThreadedSender implements RequestSender {
     this.fallback ??= new Sender(this.options);
     this.outbox = [];
     const reason = this.closing ? 'aborted' : 'other';
-    for (const id of [...this.pending.keys()]) this.settle(id, { kind: 'failed', stage: 'during', reason, detail, durationMs: 0 });
+    for (const id of [...this.pending.keys()]) this.settle(id, { kind: 'failed', stage: 'during', reason, detail, durationMs: 0, requestHeaders: null });
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
+import { withCredentialsRedacted } from '../core/sensitive-headers.js';
+import { webhookHeaders } from './signing.js';
 import { AddressPolicy, assertUrlAllowed, guardedLookup, isSsrfError } from './ssrf.js';
 
 /**
@@ -10,7 +12,7 @@ import { AddressPolicy, assertUrlAllowed, guardedLookup, isSsrfError } from './s
 
 export type FailureReason = 'invalid_request' | 'refused_address' | 'dns' | 'connect' | 'tls' | 'timeout' | 'connection_lost' | 'aborted' | 'other';
 
-export type SendResult =
+export type SendOutcome =
   | {
       kind: 'response';
       statusCode: number;
@@ -23,10 +25,32 @@ export type SendResult =
     }
   | { kind: 'failed'; stage: 'before' | 'during'; reason: FailureReason; detail: string; durationMs: number };
 
+export type SendResult = SendOutcome & {
+  /** The headers the request went out with, credential-like values redacted, as attempts keep them; null when it could not be signed. */
+  requestHeaders: Record<string, string> | null;
+};
+
+/** What a Standard Webhooks signature covers, besides the body. */
+export interface SigningInput {
+  msgId: string;
+  timestampSeconds: number;
+  /** Current first; during a rotation's grace period the old one too. */
+  secrets: readonly string[];
+  includeSvixHeaders: boolean;
+}
+
 export interface SendRequest {
   url: string;
+  /** The endpoint's custom headers (lower-cased) and a forwarded request's own. */
   headers: Record<string, string>;
   body: string | Buffer;
+  /**
+   * Signed where the request is sent (on the sender thread when there is one, not on the thread that serves the API
+   * and the store); the signature headers win over `headers`.
+   */
+  signing?: SigningInput | null;
+  /** A forwarded request's own content type, which wins over the signature headers' `application/json`. */
+  contentType?: string | null;
   /** Aborts the attempt (shutdown); it then fails with reason `aborted`. */
   signal?: AbortSignal;
 }
@@ -113,6 +137,25 @@ export class Sender implements RequestSender {
   }
 
   async send(input: SendRequest): Promise<SendResult> {
+    let headers: Record<string, string>;
+    try {
+      headers = this.headersOf(input);
+    } catch (error) {
+      return { kind: 'failed', stage: 'before', reason: 'invalid_request', detail: `could not sign: ${(error as Error).message}`, durationMs: 0, requestHeaders: null };
+    }
+    const outcome = await this.attempt(input, headers);
+    return { ...outcome, requestHeaders: withCredentialsRedacted(headers) };
+  }
+
+  /** Header names are case-insensitive: with the custom ones lower-cased, the signature headers always win. */
+  private headersOf(input: SendRequest): Record<string, string> {
+    const signed = input.signing ? webhookHeaders({ ...input.signing, body: input.body }) : {};
+    const headers: Record<string, string> = { 'user-agent': this.options.userAgent, ...input.headers, ...signed };
+    if (input.contentType) headers['content-type'] = input.contentType;
+    return headers;
+  }
+
+  private async attempt(input: SendRequest, headers: Record<string, string>): Promise<SendOutcome> {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     let url: URL;
@@ -133,19 +176,26 @@ export class Sender implements RequestSender {
     const stop = () => controller.abort();
     input.signal?.addEventListener('abort', stop, { once: true });
     try {
-      return await this.exchange(url, input, controller.signal, () => timedOut, elapsed);
+      return await this.exchange(url, input, headers, controller.signal, () => timedOut, elapsed);
     } finally {
       clearTimeout(deadline);
       input.signal?.removeEventListener('abort', stop);
     }
   }
 
-  private async exchange(url: URL, input: SendRequest, signal: AbortSignal, timedOut: () => boolean, elapsed: () => number): Promise<SendResult> {
+  private async exchange(
+    url: URL,
+    input: SendRequest,
+    headers: Record<string, string>,
+    signal: AbortSignal,
+    timedOut: () => boolean,
+    elapsed: () => number,
+  ): Promise<SendOutcome> {
     let response: Awaited<ReturnType<typeof request>>;
     try {
       response = await request(url, {
         method: 'POST',
-        headers: { 'user-agent': this.options.userAgent, ...input.headers },
+        headers,
         body: input.body,
         dispatcher: this.agent,
         signal,

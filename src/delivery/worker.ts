@@ -19,9 +19,7 @@ import { attemptsAllowed, nextRetryDelayMs, parseRetryAfter } from './retry.js';
 import { endpointAccepts } from './routing.js';
 import { Sender, type RequestSender, type SendResult } from './sender.js';
 import { ThreadedSender } from './sender-thread.js';
-import { webhookHeaders } from './signing.js';
 import { forwardedHeaders } from '../inbound/forwarding.js';
-import { withCredentialsRedacted } from '../core/sensitive-headers.js';
 import { LocalProbeGate, LocalThrottle } from '../coordination/local.js';
 import type { DeliveryMetrics } from '../observability/metrics.js';
 import type { ProbeGate, Throttle } from '../coordination/port.js';
@@ -469,7 +467,7 @@ export class DeliveryWorker {
     }
 
     const attemptedAt = this.now();
-    const { result, requestHeaders } = await this.send(endpoint, { id: message.id, ...content }, attemptedAt);
+    const result = await this.send(endpoint, { id: message.id, ...content }, attemptedAt);
     if (result.kind === 'failed' && result.reason === 'aborted') {
       if (admission.probe) await this.breakers.probeSettled(endpoint.id);
       return null;
@@ -487,7 +485,7 @@ export class DeliveryWorker {
       status: succeeded ? DeliveryStatus.success : DeliveryStatus.fail,
       responseStatusCode: result.kind === 'response' ? result.statusCode : 0,
       response: this.responseText(result),
-      requestHeaders,
+      requestHeaders: result.requestHeaders,
       responseDurationMs: result.durationMs,
       // Retries are scheduled whatever started the run; only a run's first attempt carries a manual trigger.
       triggerType: delivery.attemptCount === 0 ? delivery.triggerType : TriggerType.scheduled,
@@ -517,30 +515,23 @@ export class DeliveryWorker {
     return text.slice(0, Math.max(this.config.responseBodyLimit, 200));
   }
 
-  /** Signs and sends; resolves the outcome and the headers the request went out with, as the attempt keeps them. */
-  private async send(
-    endpoint: Endpoint,
-    message: { id: string; body: string | Buffer; headers: Record<string, string> },
-    attemptedAt: number,
-  ): Promise<{ result: SendResult; requestHeaders: Record<string, string> | null }> {
-    let signed: Record<string, string>;
-    try {
-      signed = webhookHeaders({
+  /** Sends, signed by the sender; the result carries the headers the request went out with, as the attempt keeps them. */
+  private send(endpoint: Endpoint, message: { id: string; body: string | Buffer; headers: Record<string, string> }, attemptedAt: number): Promise<SendResult> {
+    const custom: Record<string, string> = {};
+    for (const [name, value] of Object.entries(endpoint.headers)) custom[name.toLowerCase()] = value;
+    return this.sender.send({
+      url: endpoint.url,
+      headers: { ...message.headers, ...custom },
+      body: message.body,
+      signing: {
         msgId: message.id,
         timestampSeconds: Math.floor(attemptedAt / 1000),
-        body: message.body,
         secrets: endpoint.secrets.map((secret) => secret.key),
         includeSvixHeaders: this.config.sendSvixHeaders,
-      });
-    } catch (error) {
-      const result: SendResult = { kind: 'failed', stage: 'before', reason: 'invalid_request', detail: `could not sign: ${(error as Error).message}`, durationMs: 0 };
-      return { result, requestHeaders: null };
-    }
-    // Header names are case-insensitive: lower-casing the custom ones lets the signature headers always win. A
-    // forwarded request keeps its own content type.
-    const custom = Object.fromEntries(Object.entries(endpoint.headers).map(([name, value]) => [name.toLowerCase(), value]));
-    const headers = { ...message.headers, ...custom, ...signed, ...(message.headers['content-type'] ? { 'content-type': message.headers['content-type'] } : {}) };
-    const result = await this.sender.send({ url: endpoint.url, headers, body: message.body, signal: this.abort.signal });
-    return { result, requestHeaders: withCredentialsRedacted({ 'user-agent': USER_AGENT, ...headers }) };
+      },
+      // A forwarded request keeps its own content type.
+      contentType: message.headers['content-type'] ?? null,
+      signal: this.abort.signal,
+    });
   }
 }

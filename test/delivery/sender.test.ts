@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Sender, type RequestSender, type SenderOptions } from '../../src/delivery/sender.js';
 import { ThreadedSender } from '../../src/delivery/sender-thread.js';
+import { generateEndpointSecret } from '../../src/delivery/signing.js';
+import { Webhook } from 'standardwebhooks';
 import { startReceiver, unusedPort, type Receiver, type ReceiverResponse } from '../helpers/receiver.js';
 
 const implementations: Array<[string, (options: SenderOptions) => RequestSender]> = [
@@ -43,6 +45,54 @@ for (const [name, createSender] of implementations) describe(name, () => {
     assert.equal(seen.body, '{"a":1}');
     assert.equal(seen.headers['x-custom'], 'one');
     assert.equal(seen.headers['user-agent'], 'test-agent');
+  });
+
+  it('signs the request it sends, its signature winning over custom headers, and returns the headers it sent redacted', async () => {
+    const secret = generateEndpointSecret();
+    const timestampSeconds = Math.floor(Date.now() / 1000);
+    const result = await sender.send({
+      url: `${receiver.url}/echo/signed`,
+      headers: { 'x-custom': 'one', 'webhook-id': 'forged', authorization: 'Bearer endpoint-credential' },
+      body: '{"a":2}',
+      signing: { msgId: 'msg_signed', timestampSeconds, secrets: [secret], includeSvixHeaders: true },
+    });
+    assert.equal(result.kind, 'response');
+    const seen = receiver.requests.find((r) => r.path === '/echo/signed')!;
+    const headers = Object.fromEntries(Object.entries(seen.headers).map(([name, value]) => [name, String(value)]));
+    assert.equal(headers['webhook-id'], 'msg_signed');
+    assert.equal(headers['svix-id'], 'msg_signed');
+    assert.equal(headers.authorization, 'Bearer endpoint-credential');
+    assert.deepEqual(new Webhook(secret).verify(seen.body, headers), { a: 2 });
+    assert.equal(result.requestHeaders?.['webhook-signature'], headers['webhook-signature']);
+    assert.equal(result.requestHeaders?.['user-agent'], 'test-agent');
+    assert.equal(result.requestHeaders?.authorization, '[redacted]');
+  });
+
+  it('keeps a forwarded content type over the signature headers', async () => {
+    const result = await sender.send({
+      url: `${receiver.url}/echo/form`,
+      headers: { 'content-type': 'text/plain' },
+      body: 'a=1',
+      signing: { msgId: 'msg_form', timestampSeconds: Math.floor(Date.now() / 1000), secrets: [generateEndpointSecret()], includeSvixHeaders: false },
+      contentType: 'application/x-www-form-urlencoded',
+    });
+    assert.equal(result.kind, 'response');
+    const seen = receiver.requests.find((r) => r.path === '/echo/form')!;
+    assert.equal(seen.headers['content-type'], 'application/x-www-form-urlencoded');
+    assert.equal(seen.headers['svix-id'], undefined);
+  });
+
+  it('refuses to send what it cannot sign', async () => {
+    const result = await sender.send({
+      url: `${receiver.url}/echo/unsigned`,
+      headers: {},
+      body: '{}',
+      signing: { msgId: 'msg.with.dots', timestampSeconds: Math.floor(Date.now() / 1000), secrets: [generateEndpointSecret()], includeSvixHeaders: false },
+    });
+    assert.equal(result.kind, 'failed');
+    assert.equal(result.reason, 'invalid_request');
+    assert.equal(result.requestHeaders, null);
+    assert.equal(receiver.requests.filter((r) => r.path === '/echo/unsigned').length, 0);
   });
 
   it('keeps only the configured number of response bytes', async () => {
