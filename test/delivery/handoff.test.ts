@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, afterEach, describe, it } from 'node:test';
-import { startReceiver, type Receiver } from '../helpers/receiver.js';
+import { Webhook } from 'standardwebhooks';
+import { startReceiver, type ReceivedRequest, type Receiver } from '../helpers/receiver.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { delta, scrape } from '../observability/support.js';
 import { createApp, createEndpoint, eventually, idsSeen, publish } from './support.js';
@@ -38,6 +40,55 @@ describe('deliveries handed to the worker of the process that accepted the messa
     assert.deepEqual(idsSeen(slow.requests), [first.id, second.id], 'each sent once, in the order accepted');
     assert.deepEqual(JSON.parse(slow.requests[0]!.body), { n: 1 }, 'the handed-off delivery carries its payload');
     assert.ok(slow.requests[0]!.headers['webhook-signature'], 'and is signed like any other');
+  });
+
+  it('go out with each endpoint as it is when the message is accepted: its URL, headers and secrets', async () => {
+    let clock = Date.now();
+    server = await startTestServer({ now: () => clock });
+    const receiver = await startReceiver();
+    receivers.push(receiver);
+    const appId = await createApp(server);
+    const newSecret = () => `whsec_${randomBytes(24).toString('base64')}`;
+    const firstSecret = newSecret();
+    const endpoint = await createEndpoint(server, appId, { url: `${receiver.url}/first`, secret: firstSecret });
+    const before = await scrape(server);
+    const sent = async (n: number): Promise<ReceivedRequest> => {
+      const message = await publish(server!, appId, { eventType: 'user.updated', payload: { n } });
+      const ofMessage = (requests: ReceivedRequest[]) => requests.find((request) => request.headers['webhook-id'] === message.id);
+      await receiver.waitFor((requests) => ofMessage(requests) !== undefined, 5000);
+      return ofMessage(receiver.requests)!;
+    };
+    const signatures = (request: ReceivedRequest) => String(request.headers['webhook-signature']).split(' ');
+    const verifies = (secret: string, request: ReceivedRequest, signature: string) =>
+      new Webhook(secret).verify(request.body, { ...request.headers, 'webhook-signature': signature } as Record<string, string>);
+
+    const first = await sent(1);
+    assert.equal(first.path, '/first');
+    assert.equal(signatures(first).length, 1);
+    assert.deepEqual(verifies(firstSecret, first, signatures(first)[0]!), { n: 1 });
+
+    const secondSecret = newSecret();
+    const rotated = await server.request('POST', `/api/v1/app/${appId}/endpoint/${endpoint.id}/secret/rotate`, { body: { key: secondSecret, gracePeriodSeconds: 60 } });
+    assert.equal(rotated.status, 204, rotated.text);
+    const second = await sent(2);
+    assert.equal(signatures(second).length, 2, 'the new secret and, in its grace period, the old');
+    assert.deepEqual(verifies(secondSecret, second, signatures(second)[0]!), { n: 2 });
+    assert.deepEqual(verifies(firstSecret, second, signatures(second)[1]!), { n: 2 });
+
+    const moved = await server.request('PATCH', `/api/v1/app/${appId}/endpoint/${endpoint.id}`, { body: { url: `${receiver.url}/second` } });
+    assert.equal(moved.status, 200, moved.text);
+    const headers = await server.request('PUT', `/api/v1/app/${appId}/endpoint/${endpoint.id}/headers`, { body: { headers: { 'x-team': 'blue' } } });
+    assert.equal(headers.status, 204, headers.text);
+    const third = await sent(3);
+    assert.equal(third.path, '/second');
+    assert.equal(third.headers['x-team'], 'blue');
+
+    clock += 61_000;
+    const fourth = await sent(4);
+    assert.equal(signatures(fourth).length, 1, 'the old secret signs no more once its grace period is over');
+    assert.deepEqual(verifies(secondSecret, fourth, signatures(fourth)[0]!), { n: 4 });
+
+    assert.equal(delta(before, await scrape(server), 'hookyard_deliveries_taken_total', { via: 'handoff' }), 4, 'every one handed off');
   });
 
   it('are not offered by a process without a worker', async () => {

@@ -22,6 +22,7 @@ import type { Executor, SqlEngine } from './engine.js';
 import { PreparedInsert, PreparedQuery } from './prepared.js';
 import { channelIncludes, createdBetween, hasItems } from './filters.js';
 import { paginate, toPage } from './pagination.js';
+import { SendableEndpoints, type KeptEndpoint } from './sendable-endpoints.js';
 
 export const DAY_MS = 86_400_000;
 
@@ -119,13 +120,13 @@ export interface QueueDeliveries {
    * must have none, as a new message has none.
    */
   resetExisting?: Partial<DeliveryRow>;
-  /** Offers new deliveries due now to a worker of this process (see DeliveryHandoff). */
-  handoff?: Pick<DeliveryHandoff, 'lease'>;
+  /** Offers new deliveries due now to a worker of this process (see DeliveryHandoff), sent to these endpoints. */
+  handoff?: Pick<DeliveryHandoff, 'lease'> & { endpoints: SendableEndpoints };
 }
 
 type RoutableRow = Pick<EndpointRow, 'id' | 'disabled' | 'event_types' | 'channels'>;
-/** An endpoint as a handed-off delivery needs it: the whole row (to sign and send) and its health (for the breaker). */
-type LiveEndpointRow = EndpointRow & HealthColumns;
+/** Routing's columns, the endpoint's stamp (to find the whole row kept) and its health (for the breaker). */
+type LiveEndpointRow = Pick<EndpointRow, 'id' | 'disabled' | 'event_types' | 'channels' | 'version' | 'updated_at'> & HealthColumns;
 
 /** Every message reads its application's endpoints to route: prepared, as publishing does it on every request. */
 const routableEndpoints = new PreparedQuery<'app_id'>((db, value) =>
@@ -144,12 +145,12 @@ const routableEndpoint = new PreparedQuery<'app_id' | 'id'>((db, value) =>
     .where('id', '=', value('id') as string)
     .where('deleted_at', 'is', null),
 );
-/** The same endpoints in full, when the deliveries may be handed off: sending them needs no other read. */
+/** The same endpoints with their stamps and health, when the deliveries may be handed off (see SendableEndpoints). */
 const liveEndpoints = new PreparedQuery<'app_id'>((db, value) =>
   db
     .selectFrom('endpoints')
     .leftJoin('endpoint_health', 'endpoint_health.endpoint_id', 'endpoints.id')
-    .selectAll('endpoints')
+    .select(['endpoints.id', 'endpoints.disabled', 'endpoints.event_types', 'endpoints.channels', 'endpoints.version', 'endpoints.updated_at'])
     .select(healthColumns)
     .where('endpoints.app_id', '=', value('app_id') as string)
     .where('endpoints.deleted_at', 'is', null)
@@ -159,10 +160,10 @@ const liveEndpoints = new PreparedQuery<'app_id'>((db, value) =>
 const messageInsert = new PreparedInsert<MessageRow>('messages');
 const deliveryInsert = new PreparedInsert<DeliveryRow>('deliveries');
 
-/** Deliveries just queued; `leased` when a handoff took them, with the endpoint rows they go to, in the same order. */
+/** Deliveries just queued; `leased` when a handoff took them, with the endpoints they go to, in the same order. */
 export interface QueuedDeliveries {
   deliveries: Delivery[];
-  leased: { lease: DeliveryLease; endpoints: LiveEndpointRow[] } | null;
+  leased: { lease: DeliveryLease; endpoints: Array<{ kept: KeptEndpoint; health: HealthColumns }> } | null;
 }
 
 /**
@@ -193,7 +194,8 @@ export async function queueDeliveries(
       channels: fromOptionalJson<string[]>(row.channels),
     })),
   );
-  const lease = handoff && routed.length > 0 ? handoff.lease(routed.length) : null;
+  const sendable = handoff && routed.length > 0 ? await handoff.endpoints.load(options.engine, tx, routed.map((endpoint) => endpoint.row as LiveEndpointRow)) : null;
+  const lease = handoff && sendable ? handoff.lease(routed.length) : null;
   const leaseUntil = lease?.until.getTime() ?? null;
   const rows: DeliveryRow[] = routed.map((endpoint) => ({
     id: newId('delivery', time),
@@ -216,7 +218,7 @@ export async function queueDeliveries(
     }
     return {
       deliveries: rows.map(toDelivery),
-      leased: lease && { lease, endpoints: routed.map((endpoint) => endpoint.row as LiveEndpointRow) },
+      leased: lease && sendable && { lease, endpoints: sendable.map((kept, index) => ({ kept, health: routed[index]!.row as LiveEndpointRow })) },
     };
   }
   const stored: DeliveryRow[] = [];
@@ -231,6 +233,7 @@ export async function queueDeliveries(
 }
 
 export function messageStore({ engine, secretBox, now }: SqlContext): MessageStore {
+  const sendable = new SendableEndpoints();
   return {
     async createMessage(appId, input, router, options = {}): Promise<Outcome<CreatedMessage>> {
       const written = await engine.write(async (tx) => {
@@ -260,7 +263,7 @@ export function messageStore({ engine, secretBox, now }: SqlContext): MessageSto
           // A manual send (send-example) is recorded as such, like a resend.
           triggerType: options.onlyEndpointId === undefined ? TriggerType.scheduled : TriggerType.manual,
           onlyEndpointId: options.onlyEndpointId,
-          handoff: options.handoff,
+          handoff: options.handoff && { lease: options.handoff.lease, endpoints: sendable },
         });
         return ok({ message, deliveries, leased, time });
       });
@@ -274,9 +277,9 @@ export function messageStore({ engine, secretBox, now }: SqlContext): MessageSto
           delivery,
           lease: leased.lease,
           message: content,
-          endpoint: toEndpoint(leased.endpoints[index]!, secretBox, time),
+          endpoint: sendable.decoded(leased.endpoints[index]!.kept, secretBox, time),
           appThrottleRate: options.handoff!.appThrottleRate,
-          health: toHealth(delivery.endpointId, leased.endpoints[index]),
+          health: toHealth(delivery.endpointId, leased.endpoints[index]!.health),
         }),
       );
       return ok({ message, deliveries, leased: handedOff });

@@ -1,0 +1,80 @@
+import type { SecretBox } from '../../core/secret-box.js';
+import type { Endpoint } from '../port.js';
+import { fromJson } from './codec.js';
+import type { EndpointRow } from './database.js';
+import type { Executor, SqlEngine } from './engine.js';
+import { toEndpoint } from './endpoints.js';
+import { PreparedQuery, inList, listValue } from './prepared.js';
+
+/** What identifies one state of an endpoint: every change to an endpoint moves its version or its update time. */
+export interface EndpointStamp {
+  id: string;
+  version: number;
+  updated_at: number;
+}
+
+/** One endpoint as last read, and decoded for sending while no secret of it has expired since. */
+export interface KeptEndpoint {
+  row: EndpointRow;
+  decoded: Endpoint | null;
+  /** Store time until which `decoded` holds: the next expiry of a secret it signs with. */
+  decodedUntil: number;
+}
+
+/** Endpoints kept per store: enough for every endpoint a busy deployment sends to, small enough not to matter. */
+const KEEP_AT_MOST = 10_000;
+
+const endpointRows = new PreparedQuery<'ids'>((db, value, dialect) => db.selectFrom('endpoints').selectAll().where(inList(dialect, 'id', value('ids'))));
+
+/**
+ * The endpoints handed-off deliveries go to, kept between messages. Handing off a message's deliveries needs each
+ * endpoint whole (to sign and send without another read), and reading and decoding every column of every endpoint
+ * of the application again for each message cost more than the rest of publishing to ten endpoints. So a message
+ * reads only each endpoint's stamp (with what routing needs) and the whole rows of those whose stamp differs from
+ * the kept copy: what it sends with is what it would have read.
+ */
+export class SendableEndpoints {
+  private readonly kept = new Map<string, KeptEndpoint>();
+
+  /**
+   * The kept copies of these endpoints, reading the rows of those not kept or changed since; null when one is gone
+   * (deleted since it was routed to, which only another transaction on PostgreSQL can do in between).
+   */
+  async load(engine: Pick<SqlEngine, 'dialect'>, tx: Executor, stamps: readonly EndpointStamp[]): Promise<KeptEndpoint[] | null> {
+    const stale = stamps.filter((stamp) => !this.holds(stamp));
+    if (stale.length > 0) {
+      const { rows } = await endpointRows.execute<EndpointRow>(engine, tx, { ids: listValue(engine.dialect, stale.map((stamp) => stamp.id)) });
+      for (const row of rows) this.keep(row);
+    }
+    const kept: KeptEndpoint[] = [];
+    for (const stamp of stamps) {
+      const endpoint = this.kept.get(stamp.id);
+      if (endpoint === undefined || endpoint.row.deleted_at !== null) return null;
+      kept.push(endpoint);
+    }
+    return kept;
+  }
+
+  /** The endpoint decoded as of `time` (secrets past their grace period left out). */
+  decoded(kept: KeptEndpoint, box: SecretBox, time: number): Endpoint {
+    if (kept.decoded === null || time >= kept.decodedUntil) {
+      kept.decoded = toEndpoint(kept.row, box, time);
+      const expiries = fromJson<Array<{ expiresAt: number | null }>>(kept.row.secrets)
+        .map((secret) => secret.expiresAt)
+        .filter((at): at is number => at !== null && at > time);
+      kept.decodedUntil = expiries.length === 0 ? Number.POSITIVE_INFINITY : Math.min(...expiries);
+    }
+    return kept.decoded;
+  }
+
+  private holds(stamp: EndpointStamp): boolean {
+    const kept = this.kept.get(stamp.id);
+    return kept !== undefined && kept.row.version === stamp.version && kept.row.updated_at === stamp.updated_at;
+  }
+
+  private keep(row: EndpointRow): void {
+    this.kept.delete(row.id);
+    if (this.kept.size >= KEEP_AT_MOST) this.kept.delete(this.kept.keys().next().value!);
+    this.kept.set(row.id, { row, decoded: null, decodedUntil: 0 });
+  }
+}
