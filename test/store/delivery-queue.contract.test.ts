@@ -404,6 +404,30 @@ await describeStoreContract('delivery queue', (open, fixture) => {
     assert.equal(byEndpoint.get(disabled.id)?.endpoint?.disabled, true);
   });
 
+  it('claims with each endpoint as it is now, however recently it was last read', async () => {
+    const { store } = opened;
+    const appId = await createApp(store);
+    const endpoint = await createEndpoint(store, appId, { url: 'https://example.com/before' });
+    await queue(appId);
+    const [first] = (await claim('w')).deliveries;
+    assert.equal(first?.endpoint?.url, 'https://example.com/before');
+    // The same store clock: only the endpoint's version tells the change apart.
+    const current = await store.getEndpoint(appId, endpoint.id);
+    assert.ok(current);
+    assert.ok((await store.updateEndpoint(appId, endpoint.id, { ...current, url: 'https://example.com/after', headers: { 'x-team': 'red' } })).ok);
+    await queue(appId);
+    const [second] = (await claim('w')).deliveries;
+    assert.equal(second?.endpoint?.url, 'https://example.com/after');
+    assert.deepEqual(second?.endpoint?.headers, { 'x-team': 'red' });
+    assert.ok((await store.deleteEndpoint(appId, endpoint.id)).ok);
+    await queue(appId);
+    assert.deepEqual(
+      (await claim('w')).deliveries.map((claimed) => claimed.endpoint),
+      [],
+      'a deleted endpoint routes nothing',
+    );
+  });
+
   it('releases a worker’s leases so the work is due again at once', async () => {
     const { store } = opened;
     const appId = await createApp(store);

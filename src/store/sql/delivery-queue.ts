@@ -17,7 +17,8 @@ import type { AttemptRow, DeliveryRow, EndpointHealthRow, EndpointRow } from './
 import type { Executor, SqlEngine } from './engine.js';
 import { attemptRow } from './attempts.js';
 import { PreparedInsert, PreparedQuery, compilableRaw, inList, listValue } from './prepared.js';
-import { healthColumns, toEndpoint, toHealth, type HealthColumns } from './endpoints.js';
+import { healthColumns, toHealth, type HealthColumns } from './endpoints.js';
+import type { SendableEndpoints } from './sendable-endpoints.js';
 import { lockInboundEvents, settleInboundEvents } from './inbound-events.js';
 import { toDelivery } from './messages.js';
 import { recordAttemptEvents } from './operational-events.js';
@@ -288,12 +289,13 @@ const claimedRows = new PreparedQuery<'ids'>((db, value, dialect) =>
     .orderBy('deliveries.next_attempt_at'),
 );
 
+/** The claimed deliveries' endpoints: their stamps (see SendableEndpoints), health and application throttle. */
 const claimedEndpoints = new PreparedQuery<'ids'>((db, value, dialect) =>
   db
     .selectFrom('endpoints')
     .leftJoin('endpoint_health', 'endpoint_health.endpoint_id', 'endpoints.id')
     .leftJoin('applications', 'applications.id', 'endpoints.app_id')
-    .selectAll('endpoints')
+    .select(['endpoints.id', 'endpoints.version', 'endpoints.updated_at', 'endpoints.deleted_at'])
     .select([...healthColumns, 'applications.throttle_rate as a_throttle_rate'])
     .where(inList(dialect, 'endpoints.id', value('ids'))),
 );
@@ -310,23 +312,32 @@ type ClaimedRow = DeliveryRow & {
   i_headers: string | null;
 };
 
-type ClaimedEndpointRow = EndpointRow & HealthColumns & { a_throttle_rate: number | null };
+type ClaimedEndpointRow = Pick<EndpointRow, 'id' | 'version' | 'updated_at' | 'deleted_at'> & HealthColumns & { a_throttle_rate: number | null };
 
 /**
  * The claimed deliveries with what sending needs. A claim's deliveries mostly go to a few endpoints, so endpoints
  * (with their health and application throttle) are read once each, not once per delivery: a second query, and one
  * decoded Endpoint shared by that endpoint's deliveries.
  */
-async function loadClaimed(engine: Pick<SqlEngine, 'dialect'>, db: Executor, ids: string[], box: SecretBox, time: number): Promise<ClaimedDelivery[]> {
+async function loadClaimed(
+  engine: Pick<SqlEngine, 'dialect'>,
+  db: Executor,
+  ids: string[],
+  sendable: SendableEndpoints,
+  box: SecretBox,
+  time: number,
+): Promise<ClaimedDelivery[]> {
   const { rows } = await claimedRows.execute<ClaimedRow>(engine, db, { ids: listValue(engine.dialect, ids) });
   if (rows.length === 0) return [];
   const endpointIds = [...new Set(rows.map((row) => row.endpoint_id))];
   const { rows: endpointRows } = await claimedEndpoints.execute<ClaimedEndpointRow>(engine, db, { ids: listValue(engine.dialect, endpointIds) });
+  const live = endpointRows.filter((row) => row.deleted_at === null);
+  const kept = new Map((await sendable.load(engine, db, live)).map((endpoint, index) => [live[index]!.id, endpoint]));
   const targets = new Map(
-    endpointRows.map((row) => [
-      row.id,
-      { endpoint: row.deleted_at === null ? toEndpoint(row, box, time) : null, health: toHealth(row.id, row), appThrottleRate: row.a_throttle_rate },
-    ]),
+    endpointRows.map((row) => {
+      const endpoint = kept.get(row.id);
+      return [row.id, { endpoint: endpoint ? sendable.decoded(endpoint, box, time) : null, health: toHealth(row.id, row), appThrottleRate: row.a_throttle_rate }];
+    }),
   );
   return rows.map((row): ClaimedDelivery => {
     const target = targets.get(row.endpoint_id);
@@ -354,7 +365,7 @@ async function loadClaimed(engine: Pick<SqlEngine, 'dialect'>, db: Executor, ids
   });
 }
 
-export function deliveryQueueStore({ engine, secretBox, now }: SqlContext): DeliveryQueueStore {
+export function deliveryQueueStore({ engine, secretBox, now }: SqlContext, sendable: SendableEndpoints): DeliveryQueueStore {
   return {
     async claimDueDeliveries({ owner, limit, leaseMs }) {
       const time = now();
@@ -375,7 +386,7 @@ export function deliveryQueueStore({ engine, secretBox, now }: SqlContext): Deli
         return { ids: picked, nextDue: next?.next ?? null };
       }, NOT_DURABLE);
       // Read after the commit, outside the write: payloads and secrets need not hold the single SQLite writer.
-      const deliveries = ids.length === 0 ? [] : await engine.read((db) => loadClaimed(engine, db, ids, secretBox, time));
+      const deliveries = ids.length === 0 ? [] : await engine.read((db) => loadClaimed(engine, db, ids, sendable, secretBox, time));
       return {
         // Another claim may have taken a row since (its lease expired in between); it is no longer ours to send.
         deliveries: deliveries.filter((claimed) => claimed.lease.owner === owner && claimed.lease.until.getTime() === leaseUntil),

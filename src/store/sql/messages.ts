@@ -22,7 +22,7 @@ import type { Executor, SqlEngine } from './engine.js';
 import { PreparedInsert, PreparedQuery } from './prepared.js';
 import { channelIncludes, createdBetween, hasItems } from './filters.js';
 import { paginate, toPage } from './pagination.js';
-import { SendableEndpoints, type KeptEndpoint } from './sendable-endpoints.js';
+import type { KeptEndpoint, SendableEndpoints } from './sendable-endpoints.js';
 
 export const DAY_MS = 86_400_000;
 
@@ -194,7 +194,9 @@ export async function queueDeliveries(
       channels: fromOptionalJson<string[]>(row.channels),
     })),
   );
-  const sendable = handoff && routed.length > 0 ? await handoff.endpoints.load(options.engine, tx, routed.map((endpoint) => endpoint.row as LiveEndpointRow)) : null;
+  const loaded = handoff && routed.length > 0 ? await handoff.endpoints.load(options.engine, tx, routed.map((endpoint) => endpoint.row as LiveEndpointRow)) : [];
+  // An endpoint deleted since routing read it (PostgreSQL) is not worth a handoff: a claim will find it gone.
+  const sendable = loaded.length > 0 && loaded.every((kept) => kept !== null) ? (loaded as KeptEndpoint[]) : null;
   const lease = handoff && sendable ? handoff.lease(routed.length) : null;
   const leaseUntil = lease?.until.getTime() ?? null;
   const rows: DeliveryRow[] = routed.map((endpoint) => ({
@@ -232,8 +234,7 @@ export async function queueDeliveries(
   return { deliveries: stored.map(toDelivery), leased: null };
 }
 
-export function messageStore({ engine, secretBox, now }: SqlContext): MessageStore {
-  const sendable = new SendableEndpoints();
+export function messageStore({ engine, secretBox, now }: SqlContext, sendable: SendableEndpoints): MessageStore {
   return {
     async createMessage(appId, input, router, options = {}): Promise<Outcome<CreatedMessage>> {
       const written = await engine.write(async (tx) => {

@@ -27,32 +27,29 @@ const KEEP_AT_MOST = 10_000;
 const endpointRows = new PreparedQuery<'ids'>((db, value, dialect) => db.selectFrom('endpoints').selectAll().where(inList(dialect, 'id', value('ids'))));
 
 /**
- * The endpoints handed-off deliveries go to, kept between messages. Handing off a message's deliveries needs each
- * endpoint whole (to sign and send without another read), and reading and decoding every column of every endpoint
- * of the application again for each message cost more than the rest of publishing to ten endpoints. So a message
- * reads only each endpoint's stamp (with what routing needs) and the whole rows of those whose stamp differs from
- * the kept copy: what it sends with is what it would have read.
+ * The endpoints deliveries are sent to, kept between messages and claims. Handing off a message's deliveries needs
+ * each endpoint whole (to sign and send without another read), and reading and decoding every column of every
+ * endpoint of the application again for each message cost more than the rest of publishing to ten endpoints. So a
+ * message (or a claim) reads only each endpoint's stamp, with what it needs besides (routing, health), and the whole
+ * rows of those whose stamp differs from the kept copy: what it sends with is what it would have read.
  */
 export class SendableEndpoints {
   private readonly kept = new Map<string, KeptEndpoint>();
 
   /**
-   * The kept copies of these endpoints, reading the rows of those not kept or changed since; null when one is gone
-   * (deleted since it was routed to, which only another transaction on PostgreSQL can do in between).
+   * The kept copies of these endpoints, in the same order, reading the rows of those not kept or changed since; null
+   * for one deleted since its stamp was read (only another transaction on PostgreSQL can do that in between).
    */
-  async load(engine: Pick<SqlEngine, 'dialect'>, tx: Executor, stamps: readonly EndpointStamp[]): Promise<KeptEndpoint[] | null> {
+  async load(engine: Pick<SqlEngine, 'dialect'>, db: Executor, stamps: readonly EndpointStamp[]): Promise<Array<KeptEndpoint | null>> {
     const stale = stamps.filter((stamp) => !this.holds(stamp));
     if (stale.length > 0) {
-      const { rows } = await endpointRows.execute<EndpointRow>(engine, tx, { ids: listValue(engine.dialect, stale.map((stamp) => stamp.id)) });
+      const { rows } = await endpointRows.execute<EndpointRow>(engine, db, { ids: listValue(engine.dialect, stale.map((stamp) => stamp.id)) });
       for (const row of rows) this.keep(row);
     }
-    const kept: KeptEndpoint[] = [];
-    for (const stamp of stamps) {
-      const endpoint = this.kept.get(stamp.id);
-      if (endpoint === undefined || endpoint.row.deleted_at !== null) return null;
-      kept.push(endpoint);
-    }
-    return kept;
+    return stamps.map((stamp) => {
+      const kept = this.kept.get(stamp.id);
+      return kept === undefined || kept.row.deleted_at !== null ? null : kept;
+    });
   }
 
   /** The endpoint decoded as of `time` (secrets past their grace period left out). */

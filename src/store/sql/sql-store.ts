@@ -14,6 +14,7 @@ import { inboundEventStore } from './inbound-events.js';
 import { messageStore } from './messages.js';
 import { operationalWebhookStore } from './operational-events.js';
 import { retentionStore } from './retention.js';
+import { SendableEndpoints } from './sendable-endpoints.js';
 import { settingsStore } from './settings.js';
 import { sourceStore } from './sources.js';
 import { statsStore } from './stats.js';
@@ -22,12 +23,13 @@ import { tokenStore } from './tokens.js';
 /** The Store port over Kysely; each adapter supplies the engine (connections, transactions, dialect quirks). */
 export function createSqlStore(ctx: SqlContext): Store {
   const { engine } = ctx;
+  const sendable = new SendableEndpoints();
   return {
     kind: engine.dialect,
     ...applicationStore(ctx),
     ...endpointStore(ctx),
     ...eventTypeStore(ctx),
-    ...messageStore(ctx),
+    ...messageStore(ctx, sendable),
     ...attemptStore(ctx),
     ...deliveryControlStore(ctx),
     ...tokenStore(ctx),
@@ -36,7 +38,7 @@ export function createSqlStore(ctx: SqlContext): Store {
     ...keyRotationStore(ctx),
     ...idempotencyStore(ctx),
     ...settingsStore(ctx),
-    ...deliveryQueueStore(ctx),
+    ...deliveryQueueStore(ctx, sendable),
     ...sourceStore(ctx),
     ...inboundEventStore(ctx),
     ...operationalWebhookStore(ctx),
