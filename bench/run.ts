@@ -63,6 +63,8 @@ export interface StackResult {
     ackP99Ms: number;
     cpuMsPerMessage: number;
     serviceCpuMsPerMessage: number;
+    /** CPU time of this process (the load generator and the receiver) per message: what the stack cannot have. */
+    loadCpuMsPerMessage: number;
   };
   fanout?: { messages: number; endpoints: number; deliveriesPerSecond: number; cpuMsPerDelivery: number; serviceCpuMsPerDelivery: number };
   /** CPU figures as for throughput, but at the fixed rate: what a message costs when the stack is not saturated. */
@@ -93,15 +95,17 @@ function nextRange(count: number): number {
  * Starts counting the CPU time of a stack's processes and, apart, of its services; the returned function reads both,
  * in milliseconds. Service processes that appear meanwhile (a new PostgreSQL backend) count from their start.
  */
-async function cpuMeter(stack: Stack): Promise<() => Promise<{ ownMs: number; servicesMs: number }>> {
+async function cpuMeter(stack: Stack): Promise<() => Promise<{ ownMs: number; servicesMs: number; loadMs: number }>> {
   const ownBefore = cpuSeconds(stack.pids());
   const servicesBefore = cpuByPid(await stack.servicePids());
+  const loadBefore = process.cpuUsage();
   return async () => {
+    const load = process.cpuUsage(loadBefore);
     const ownMs = (cpuSeconds(stack.pids()) - ownBefore) * 1000;
     const after = cpuByPid([...new Set([...servicesBefore.keys(), ...(await stack.servicePids())])]);
     let servicesMs = 0;
     for (const [pid, seconds] of after) servicesMs += (seconds - (servicesBefore.get(pid) ?? 0)) * 1000;
-    return { ownMs, servicesMs };
+    return { ownMs, servicesMs, loadMs: (load.user + load.system) / 1000 };
   };
 }
 
@@ -132,11 +136,12 @@ async function throughput(stack: Stack, receiver: BenchReceiver, tag: string): P
     const run = await closedLoop(publisher, sizes.throughput, sizes.connections, from);
     const keys = Array.from({ length: sizes.throughput }, (_, i) => `${path}#${from + i}`);
     await waitForKeys(receiver, keys);
-    const { ownMs, servicesMs } = await cpu();
+    const { ownMs, servicesMs, loadMs } = await cpu();
     const lastReceipt = await lastReceiptOf(receiver, keys);
     return {
       cpuMsPerMessage: round(ownMs / sizes.throughput, 3),
       serviceCpuMsPerMessage: round(servicesMs / sizes.throughput, 3),
+      loadCpuMsPerMessage: round(loadMs / sizes.throughput, 3),
       messages: sizes.throughput,
       publishPerSecond: round((sizes.throughput * 1000) / (run.finishedAt - run.startedAt), 0),
       endToEndPerSecond: round((sizes.throughput * 1000) / (lastReceipt - run.startedAt), 0),
@@ -334,6 +339,7 @@ function printTable(results: Record<string, StackResult>): void {
   metric('publish ack p99 ms (closed loop)', (r) => r.throughput?.ackP99Ms, false);
   metric('CPU ms per message (stack processes)', (r) => r.throughput?.cpuMsPerMessage, false);
   metric('  + in Redis / PostgreSQL', (r) => r.throughput?.serviceCpuMsPerMessage, false);
+  metric('  load generator + receiver', (r) => r.throughput?.loadCpuMsPerMessage, false);
   metric('fan-out deliveries/s (×10)', (r) => r.fanout?.deliveriesPerSecond);
   metric('CPU ms per fan-out delivery', (r) => r.fanout?.cpuMsPerDelivery, false);
   metric('  + in Redis / PostgreSQL', (r) => r.fanout?.serviceCpuMsPerDelivery, false);
