@@ -95,7 +95,7 @@ await describeStoreContract('delivery queue', (open, fixture) => {
     assert.deepEqual(await store.dueDeliveryStats(), { due: 2, oldestDueAt: new Date(START + LEASE) });
   });
 
-  it('reads each endpoint once for a claim of many deliveries, with its health and the application throttle', async () => {
+  it('reads each endpoint and message once for a claim of many deliveries, with the endpoint’s health and the application throttle', async () => {
     const { store } = opened;
     const created = await store.createApplication({ name: 'Throttled', uid: null, throttleRate: 9, metadata: {}, payloadRetentionPeriod: null });
     assert.ok(created.ok);

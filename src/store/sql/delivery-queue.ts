@@ -271,22 +271,28 @@ const nextDueAt = new PreparedQuery<never>((db) =>
 const claimedRows = new PreparedQuery<'ids'>((db, value, dialect) =>
   db
     .selectFrom('deliveries')
-    .leftJoin('messages', 'messages.id', 'deliveries.msg_id')
+    .selectAll()
+    .where(inList(dialect, 'id', value('ids')))
+    .orderBy('next_attempt_at'),
+);
+
+/** The claimed deliveries' messages, each once however many of its deliveries were claimed (a fan-out's are many). */
+const claimedMessages = new PreparedQuery<'ids'>((db, value, dialect) =>
+  db
+    .selectFrom('messages')
     .leftJoin('inbound_events', 'inbound_events.id', 'messages.source_event_id')
-    .selectAll('deliveries')
     .select([
-      'messages.id as m_id',
-      'messages.event_type as m_event_type',
-      'messages.channels as m_channels',
-      'messages.payload as m_payload',
-      'messages.created_at as m_created_at',
+      'messages.id',
+      'messages.event_type',
+      'messages.channels',
+      'messages.payload',
+      'messages.created_at',
       'inbound_events.id as i_id',
       'inbound_events.body as i_body',
       'inbound_events.content_type as i_content_type',
       'inbound_events.headers as i_headers',
     ])
-    .where(inList(dialect, 'deliveries.id', value('ids')))
-    .orderBy('deliveries.next_attempt_at'),
+    .where(inList(dialect, 'messages.id', value('ids'))),
 );
 
 /** The claimed deliveries' endpoints: their stamps (see SendableEndpoints), health and application throttle. */
@@ -300,24 +306,25 @@ const claimedEndpoints = new PreparedQuery<'ids'>((db, value, dialect) =>
     .where(inList(dialect, 'endpoints.id', value('ids'))),
 );
 
-type ClaimedRow = DeliveryRow & {
-  m_id: string | null;
-  m_event_type: string | null;
-  m_channels: string | null;
-  m_payload: string | null;
-  m_created_at: number | null;
+interface ClaimedMessageRow {
+  id: string;
+  event_type: string;
+  channels: string | null;
+  payload: string | null;
+  created_at: number;
   i_id: string | null;
   i_body: Buffer | null;
   i_content_type: string | null;
   i_headers: string | null;
-};
+}
 
 type ClaimedEndpointRow = Pick<EndpointRow, 'id' | 'version' | 'updated_at' | 'deleted_at'> & HealthColumns & { a_throttle_rate: number | null };
 
 /**
- * The claimed deliveries with what sending needs. A claim's deliveries mostly go to a few endpoints, so endpoints
- * (with their health and application throttle) are read once each, not once per delivery: a second query, and one
- * decoded Endpoint shared by that endpoint's deliveries.
+ * The claimed deliveries with what sending needs. A claim's deliveries mostly go to a few endpoints, and a fan-out's
+ * to many endpoints from few messages, so messages and endpoints (with their health and application throttle) are
+ * read once each, not once per delivery: a query each, and one decoded message and Endpoint shared by their
+ * deliveries.
  */
 async function loadClaimed(
   engine: Pick<SqlEngine, 'dialect'>,
@@ -327,8 +334,23 @@ async function loadClaimed(
   box: SecretBox,
   time: number,
 ): Promise<ClaimedDelivery[]> {
-  const { rows } = await claimedRows.execute<ClaimedRow>(engine, db, { ids: listValue(engine.dialect, ids) });
+  const { rows } = await claimedRows.execute<DeliveryRow>(engine, db, { ids: listValue(engine.dialect, ids) });
   if (rows.length === 0) return [];
+  const messageIds = [...new Set(rows.map((row) => row.msg_id))];
+  const { rows: messageRows } = await claimedMessages.execute<ClaimedMessageRow>(engine, db, { ids: listValue(engine.dialect, messageIds) });
+  const messages = new Map(
+    messageRows.map((row): [string, ClaimedDelivery['message']] => [
+      row.id,
+      {
+        id: row.id,
+        eventType: row.event_type,
+        channels: fromOptionalJson(row.channels),
+        payload: row.payload,
+        createdAt: toDate(row.created_at),
+        inbound: row.i_id === null ? null : { eventId: row.i_id, body: row.i_body, contentType: row.i_content_type, headers: fromJson(row.i_headers!) },
+      },
+    ]),
+  );
   const endpointIds = [...new Set(rows.map((row) => row.endpoint_id))];
   const { rows: endpointRows } = await claimedEndpoints.execute<ClaimedEndpointRow>(engine, db, { ids: listValue(engine.dialect, endpointIds) });
   const live = endpointRows.filter((row) => row.deleted_at === null);
@@ -344,20 +366,7 @@ async function loadClaimed(
     return {
       delivery: toDelivery(row),
       lease: { owner: row.lease_owner!, until: toDate(row.lease_until!) },
-      message:
-        row.m_id === null
-          ? null
-          : {
-              id: row.m_id,
-              eventType: row.m_event_type!,
-              channels: fromOptionalJson(row.m_channels),
-              payload: row.m_payload,
-              createdAt: toDate(row.m_created_at!),
-              inbound:
-                row.i_id === null
-                  ? null
-                  : { eventId: row.i_id, body: row.i_body, contentType: row.i_content_type, headers: fromJson(row.i_headers!) },
-            },
+      message: messages.get(row.msg_id) ?? null,
       endpoint: target?.endpoint ?? null,
       appThrottleRate: target?.appThrottleRate ?? null,
       health: target?.health ?? toHealth(row.endpoint_id, undefined),
