@@ -12,8 +12,8 @@ type FromThread = { kind: 'ready' } | { kind: 'results'; results: Array<[number,
 
 /**
  * Runs the HTTP exchanges of deliveries, signing included, on a worker thread, so that the event loop serving the
- * API and the store spends no time in the HTTP client or on signatures: on a machine with a core to spare, deliveries then go out faster than one
- * thread could send them.
+ * API and the store spends no time in the HTTP client or on signatures: on a machine with a core to spare,
+ * deliveries then go out faster than one thread could send them.
  *
  * Requests and results cross between the threads in batches, one message per turn of either event loop whatever
  * the number of exchanges in it: handing each exchange over on its own costs more than the exchange.
