@@ -1,6 +1,5 @@
 import type { SecretBox } from '../../core/secret-box.js';
 import type { Endpoint } from '../port.js';
-import { fromJson } from './codec.js';
 import type { EndpointRow } from './database.js';
 import type { Executor, SqlEngine } from './engine.js';
 import { toEndpoint } from './endpoints.js';
@@ -55,11 +54,10 @@ export class SendableEndpoints {
   /** The endpoint decoded as of `time` (secrets past their grace period left out). */
   decoded(kept: KeptEndpoint, box: SecretBox, time: number): Endpoint {
     if (kept.decoded === null || time >= kept.decodedUntil) {
-      kept.decoded = toEndpoint(kept.row, box, time);
-      const expiries = fromJson<Array<{ expiresAt: number | null }>>(kept.row.secrets)
-        .map((secret) => secret.expiresAt)
-        .filter((at): at is number => at !== null && at > time);
-      kept.decodedUntil = expiries.length === 0 ? Number.POSITIVE_INFINITY : Math.min(...expiries);
+      const decoded = toEndpoint(kept.row, box, time);
+      // It holds only secrets still valid at `time`: it needs making again when the first of them expires.
+      kept.decodedUntil = Math.min(...decoded.secrets.map((secret) => secret.expiresAt?.getTime() ?? Number.POSITIVE_INFINITY));
+      kept.decoded = decoded;
     }
     return kept.decoded;
   }
