@@ -9,46 +9,99 @@ export const BURST_SECONDS = 0.1;
 /** Keys whose booked time has passed are dropped once this many exist, so idle endpoints cost nothing. */
 const PRUNE_ABOVE = 10_000;
 
-/** A ticket redeemed this much before its slot still holds it: clocks of different processes differ a little. */
+/** A ticket presented this much before its slot still holds it: clocks of different processes differ a little. */
 export const TICKET_EARLY_MS = 50;
 
 /**
- * GCRA parameters for a rate: slot spacing, how far ahead of its even-spacing time a slot may be taken, and how
- * late a booked slot may still be redeemed. A ticket much later than that books again, rather than send in a crowd
- * with the deliveries booked after it.
+ * Throttle parameters for a rate: slot spacing; how far ahead of its even-spacing time a slot may be taken (the
+ * burst); and how many sends any one second may hold, which is what the booked slots give when every delivery
+ * comes back on time.
  */
-export function gcraParameters(ratePerSecond: number): { intervalMs: number; toleranceMs: number; lateMs: number } {
+export function throttleParameters(ratePerSecond: number): { intervalMs: number; toleranceMs: number; sendsPerSecond: number } {
   const intervalMs = 1000 / ratePerSecond;
   const burst = Math.max(1, ratePerSecond * BURST_SECONDS);
-  return { intervalMs, toleranceMs: (burst - 1) * intervalMs, lateMs: Math.max(intervalMs, 100) };
+  // The epsilon keeps float noise (30 × 0.1 = 3.0000000000000004) from adding a send.
+  return { intervalMs, toleranceMs: (burst - 1) * intervalMs, sendsPerSecond: Math.ceil(ratePerSecond + burst - 1 - 1e-9) };
 }
 
-/** Generic cell rate algorithm in memory: per key, the time the next slot becomes free if nothing bursts. */
+/** The times of a key's sends during the last second, oldest first. */
+class SendWindow {
+  private times: number[] = [];
+  private head = 0;
+
+  /** When the window next has room for a send (now, or when its oldest send leaves it). */
+  roomAt(now: number, limit: number): number {
+    while (this.head < this.times.length && this.times[this.head]! <= now - 1000) this.head++;
+    if (this.head > 64 && this.head * 2 > this.times.length) {
+      this.times = this.times.slice(this.head);
+      this.head = 0;
+    }
+    return this.times.length - this.head < limit ? now : this.times[this.times.length - limit]! + 1000;
+  }
+
+  add(now: number): void {
+    this.times.push(now);
+  }
+
+  get last(): number {
+    return this.times.length > this.head ? this.times[this.times.length - 1]! : -Infinity;
+  }
+}
+
+/**
+ * Per key, a GCRA schedule of booked slots, which spreads deliveries that must wait over the coming seconds, and
+ * the window of the last second's sends, which every send must fit. A delivery that comes back late for its slot
+ * sends late, and the one booked after it still sends at its own slot if the window has room, else it is put back
+ * until the window does. So workers coming back late never crowd a second beyond the rate (and its burst), and
+ * never make the endpoint fall behind its rate either.
+ */
+interface Schedule {
+  booked: number;
+  window: SendWindow;
+}
+
+/** The throttle in memory, with slots booked per ticket (see `Throttle`). */
 export class LocalThrottle implements Throttle {
-  private readonly nextFree = new Map<string, number>();
-  /** Slots booked per ticket. */
-  private readonly booked = new Map<string, number>();
+  private readonly schedules = new Map<string, Schedule>();
+  /** The slot booked for each ticket not yet redeemed. */
+  private readonly tickets = new Map<string, number>();
 
   async reserve(key: string, ratePerSecond: number, now: number, ticket: string): Promise<number> {
     if (!(ratePerSecond > 0)) return 0;
-    const { intervalMs, toleranceMs, lateMs } = gcraParameters(ratePerSecond);
-    const slot = this.booked.get(ticket);
-    if (slot !== undefined) {
-      this.booked.delete(ticket);
-      if (now >= slot - TICKET_EARLY_MS && now <= slot + lateMs) return 0;
+    const { intervalMs, toleranceMs, sendsPerSecond } = throttleParameters(ratePerSecond);
+    let schedule = this.schedules.get(key);
+    if (!schedule) {
+      if (this.schedules.size >= PRUNE_ABOVE) this.pruneSchedules(now);
+      schedule = { booked: now, window: new SendWindow() };
+      this.schedules.set(key, schedule);
     }
-    if (!this.nextFree.has(key) && this.nextFree.size >= PRUNE_ABOVE) this.prune(this.nextFree, now);
     // Tickets of deliveries that went elsewhere (canceled, sent by another process) are never redeemed.
-    if (this.booked.size >= PRUNE_ABOVE) this.prune(this.booked, now - 60_000);
-    const free = Math.max(this.nextFree.get(key) ?? now, now);
-    const at = Math.max(now, free - toleranceMs);
-    this.nextFree.set(key, free + intervalMs);
-    if (at > now) this.booked.set(ticket, at);
-    return Math.ceil(at - now);
+    if (this.tickets.size >= PRUNE_ABOVE) this.pruneTickets(now - 60_000);
+
+    let at = this.tickets.get(ticket);
+    if (at === undefined) {
+      const free = Math.max(schedule.booked, now);
+      at = Math.max(now, free - toleranceMs);
+      schedule.booked = free + intervalMs;
+    } else if (now >= at - TICKET_EARLY_MS) {
+      at = now;
+    }
+    if (at <= now) at = schedule.window.roomAt(now, sendsPerSecond);
+    if (at > now) {
+      this.tickets.set(ticket, at);
+      return Math.ceil(at - now);
+    }
+    this.tickets.delete(ticket);
+    schedule.window.add(now);
+    return 0;
   }
 
-  private prune(times: Map<string, number>, before: number): void {
-    for (const [key, time] of times) if (time <= before) times.delete(key);
+  private pruneSchedules(now: number): void {
+    for (const [key, schedule] of this.schedules) if (schedule.booked <= now && schedule.window.last <= now - 1000) this.schedules.delete(key);
+  }
+
+  private pruneTickets(before: number): void {
+    for (const [ticket, slot] of this.tickets) if (slot <= before) this.tickets.delete(ticket);
   }
 }
 

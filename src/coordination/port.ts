@@ -7,8 +7,9 @@
 /**
  * Per-key send rate (an endpoint's `throttleRate`, messages per second). A caller asks for a send slot; when the
  * next free slot is later, it is booked under the caller's ticket, and the caller comes back then: presenting the
- * same ticket at its slot, it may send at once. So deliveries held back return one by one at the rate, instead of
- * all competing again, whichever process they return to. GCRA: one timestamp per key.
+ * same ticket at its slot, it sends, unless the key's sends of the last second already fill the rate (a delivery
+ * before it went out late), in which case it is put back until they do not. So deliveries held back return one by
+ * one at the rate, instead of all competing again, whichever process they return to, and no second holds more.
  */
 export interface Throttle {
   /** Books (or redeems) a send slot for `key`; resolves the milliseconds from now until it (0: send now). */

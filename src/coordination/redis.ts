@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
-import { Coalescer, Listeners, LocalProbeGate, LocalRateLimiter, LocalThrottle, TICKET_EARLY_MS, gcraParameters } from './local.js';
+import { Coalescer, Listeners, LocalProbeGate, LocalRateLimiter, LocalThrottle, TICKET_EARLY_MS, throttleParameters } from './local.js';
 import type { Coordination, DependencyStatus, ProbeGate, RateLimiter, Throttle, WorkSignal } from './port.js';
 
 /**
- * GCRA in one atomic step, on Redis's clock so that workers with drifting clocks share one schedule. Redeems the
- * ticket's slot if it is due (0), else books the next slot, under the ticket when it lies ahead, and returns the
- * milliseconds until it. Keys expire once their slot has passed: idle endpoints cost nothing.
+ * `LocalThrottle`'s booked slots and window of sends in one atomic step, on Redis's clock so that workers with
+ * drifting clocks share them. KEYS: the booking TAT, the ticket's slot, the list of the last second's send times
+ * (newest first). Returns the milliseconds until the caller may send (0: now). Keys expire once their time has
+ * passed: idle endpoints cost nothing.
  */
 const RESERVE_SCRIPT = `
 local t = redis.call('TIME')
@@ -15,20 +16,31 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local interval = tonumber(ARGV[1])
 local tolerance = tonumber(ARGV[2])
 local early = tonumber(ARGV[3])
-local late = tonumber(ARGV[4])
-local booked = redis.call('GET', KEYS[2])
-if booked then
-  redis.call('DEL', KEYS[2])
-  booked = tonumber(booked)
-  if now >= booked - early and now <= booked + late then return 0 end
+local limit = tonumber(ARGV[4])
+local at = tonumber(redis.call('GET', KEYS[2]) or '-1')
+if at < 0 then
+  local free = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now)
+  at = math.max(now, free - tolerance)
+  redis.call('SET', KEYS[1], string.format('%.3f', free + interval), 'PX', math.ceil(free + interval - now) + 1000)
+elseif now >= at - early then
+  at = now
 end
-local free = tonumber(redis.call('GET', KEYS[1]) or '0')
-if free < now then free = now end
-local at = math.max(now, free - tolerance)
-local nextFree = free + interval
-redis.call('SET', KEYS[1], string.format('%.3f', nextFree), 'PX', math.ceil(nextFree - now) + 1000)
-if at > now then redis.call('SET', KEYS[2], string.format('%.3f', at), 'PX', math.ceil(at - now) + 60000) end
-return math.ceil(at - now)
+if at <= now then
+  while true do
+    local oldest = redis.call('LINDEX', KEYS[3], -1)
+    if not oldest or tonumber(oldest) > now - 1000 then break end
+    redis.call('RPOP', KEYS[3])
+  end
+  if redis.call('LLEN', KEYS[3]) >= limit then at = tonumber(redis.call('LINDEX', KEYS[3], limit - 1)) + 1000 end
+end
+if at > now then
+  redis.call('SET', KEYS[2], string.format('%.3f', at), 'PX', math.ceil(at - now) + 60000)
+  return math.ceil(at - now)
+end
+redis.call('DEL', KEYS[2])
+redis.call('LPUSH', KEYS[3], now)
+redis.call('PEXPIRE', KEYS[3], 1000)
+return 0
 `;
 
 /** Takes the probe key if free (-1), else tells how long it is still held, in milliseconds. */
@@ -63,7 +75,7 @@ return {1, math.floor((now + window - nextTat) / interval), math.ceil(nextTat - 
 
 interface ScriptedRedis extends Redis {
   hookyardTake(key: string, windowMs: number, limit: number): Promise<[number, number, number, number]>;
-  hookyardReserve(key: string, ticketKey: string, intervalMs: number, toleranceMs: number, earlyMs: number, lateMs: number): Promise<number>;
+  hookyardReserve(bookedKey: string, ticketKey: string, sendsKey: string, intervalMs: number, toleranceMs: number, earlyMs: number, sendsPerSecond: number): Promise<number>;
   hookyardAcquire(key: string, token: string, ttlMs: number): Promise<number>;
   hookyardRelease(key: string, token: string): Promise<number>;
 }
@@ -120,7 +132,7 @@ export class RedisCoordination implements Coordination {
       retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 5), 2000),
     };
     this.client = new Redis(options.url, clientOptions) as ScriptedRedis;
-    this.client.defineCommand('hookyardReserve', { numberOfKeys: 2, lua: RESERVE_SCRIPT });
+    this.client.defineCommand('hookyardReserve', { numberOfKeys: 3, lua: RESERVE_SCRIPT });
     this.client.defineCommand('hookyardAcquire', { numberOfKeys: 1, lua: ACQUIRE_SCRIPT });
     this.client.defineCommand('hookyardRelease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
     this.client.defineCommand('hookyardTake', { numberOfKeys: 1, lua: TAKE_SCRIPT });
@@ -141,9 +153,10 @@ export class RedisCoordination implements Coordination {
     this.throttle = {
       reserve: async (key, ratePerSecond, now, ticket) => {
         if (!(ratePerSecond > 0)) return 0;
-        const { intervalMs, toleranceMs, lateMs } = gcraParameters(ratePerSecond);
+        const { intervalMs, toleranceMs, sendsPerSecond } = throttleParameters(ratePerSecond);
         try {
-          return await this.client.hookyardReserve(this.key(`throttle:${key}`), this.key(`slot:${ticket}`), intervalMs, toleranceMs, TICKET_EARLY_MS, lateMs);
+          const keys = [this.key(`throttle:${key}`), this.key(`slot:${ticket}`), this.key(`throttle-sends:${key}`)] as const;
+          return await this.client.hookyardReserve(...keys, intervalMs, toleranceMs, TICKET_EARLY_MS, sendsPerSecond);
         } catch (error) {
           this.markDown(error as Error);
           return this.fallbackThrottle.reserve(key, ratePerSecond, now, ticket);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { newId } from '../core/ids.js';
@@ -51,6 +52,11 @@ export interface DeliveryWorkerOptions {
   probes?: ProbeGate;
   metrics?: DeliveryMetrics;
 }
+
+/** A throttle wait up to this long is spent holding the slot rather than by putting the delivery back in the store. */
+const THROTTLE_WAIT_IN_MEMORY_MS = 50;
+/** How many such waits one delivery may spend in a row, when other deliveries take the slots it waited for. */
+const THROTTLE_WAITS_IN_MEMORY = 3;
 
 /** One claim asks for at most this many deliveries, however many slots are free: claims stay short transactions. */
 const CLAIM_BATCH = 100;
@@ -457,12 +463,11 @@ export class DeliveryWorker {
 
     const rate = endpoint.throttleRate ?? claimed.appThrottleRate;
     if (rate !== null && rate > 0) {
-      // The delivery is its own ticket: when it comes back for the slot booked now, whichever worker claims it.
-      const waitMs = await this.throttle.reserve(endpoint.id, rate, now, delivery.id);
-      if (waitMs > 0) {
-        this.metrics?.deliveryThrottled();
+      const waitMs = await this.throttleWait(endpoint.id, rate, delivery.id);
+      if (waitMs !== 0) {
         if (admission.probe) await this.breakers.probeSettled(endpoint.id);
-        return skip({ kind: 'deferred', at: new Date(now + waitMs) });
+        if (waitMs === null) return null;
+        return skip({ kind: 'deferred', at: new Date(this.now() + waitMs) });
       }
     }
 
@@ -492,6 +497,23 @@ export class DeliveryWorker {
       createdAt: new Date(attemptedAt),
     };
     return { disposition: this.nextStep(claimed, endpoint, result, succeeded, gone, finishedAt), attempt, probe: admission.probe, gone };
+  }
+
+  /**
+   * Takes a send slot of the throttle: 0 when the delivery may send now, else how long it must wait for its slot; null
+   * when the worker stopped meanwhile. The delivery is its own ticket: when it comes back for the slot booked now,
+   * whichever worker claims it. A short wait is spent here, holding the slot: cheaper than putting the delivery
+   * back in the store and claiming it again, which would also make it come back later than asked.
+   */
+  private async throttleWait(endpointId: string, rate: number, deliveryId: string): Promise<number | null> {
+    let waitMs = await this.throttle.reserve(endpointId, rate, this.now(), deliveryId);
+    if (waitMs > 0) this.metrics?.deliveryThrottled();
+    for (let waits = 0; waitMs > 0 && waitMs <= THROTTLE_WAIT_IN_MEMORY_MS && waits < THROTTLE_WAITS_IN_MEMORY; waits++) {
+      await sleep(waitMs, undefined, { signal: this.abort.signal }).catch(() => undefined);
+      if (this.stopping) return null;
+      waitMs = await this.throttle.reserve(endpointId, rate, this.now(), deliveryId);
+    }
+    return waitMs;
   }
 
   private nextStep(claimed: ClaimedDelivery, endpoint: Endpoint, result: SendResult, succeeded: boolean, gone: boolean, finishedAt: number): DeliveryDisposition {

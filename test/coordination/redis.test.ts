@@ -51,6 +51,27 @@ describe('Redis coordination', { skip: await skipUnlessCluster() }, () => {
     assert.ok((await nodes[2]!.throttle.reserve('ep_ticket', 5, Date.now(), 'dlv_2')) > 0, 'and only once');
   });
 
+  it('holds the rate in any second when a delivery comes back late, whichever processes send', async () => {
+    const rate = 2;
+    const started = Date.now();
+    const at = (ms: number) => delay(Math.max(0, started + ms - Date.now()));
+    assert.equal(await nodes[0]!.throttle.reserve('ep_late', rate, Date.now(), 'late_0'), 0);
+    for (const [id, slot] of [['late_1', 500], ['late_2', 1000], ['late_3', 1500]] as const) {
+      const wait = await nodes[0]!.throttle.reserve('ep_late', rate, Date.now(), id);
+      assert.ok(wait > slot - 60 && wait <= slot, `${id} booked ${wait} ms out`);
+    }
+    await at(900);
+    assert.equal(await nodes[1]!.throttle.reserve('ep_late', rate, Date.now(), 'late_1'), 0, '400 ms late, it still sends');
+    await at(1000);
+    assert.equal(await nodes[2]!.throttle.reserve('ep_late', rate, Date.now(), 'late_2'), 0, 'the next keeps its slot');
+    await at(1500);
+    // Sending now would make three sends within 600 ms at 2/s: it waits until the late one is a second old.
+    const wait = await nodes[0]!.throttle.reserve('ep_late', rate, Date.now(), 'late_3');
+    assert.ok(wait > 150 && wait <= 400, `late_3 put back ${wait} ms`);
+    await delay(wait);
+    assert.equal(await nodes[1]!.throttle.reserve('ep_late', rate, Date.now(), 'late_3'), 0, 'and keeps its ticket meanwhile');
+  });
+
   it('shares one API quota between processes', async () => {
     const policy = { limit: 10, windowSeconds: 60 };
     const decisions = [];

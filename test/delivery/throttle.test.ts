@@ -33,7 +33,85 @@ describe('local throttle', () => {
     assert.equal(await throttle.reserve('ep', 1, T, 'dlv_c'), 2000);
     assert.equal(await throttle.reserve('ep', 1, T + 1000, 'dlv_b'), 0, 'dlv_b returns at its slot and sends');
     assert.equal(await throttle.reserve('ep', 1, T + 1000, 'dlv_b'), 2000, 'a slot is redeemed once');
-    assert.equal(await throttle.reserve('ep', 1, T + 5000, 'dlv_c'), 0, 'long after its slot, dlv_c books afresh (the endpoint is idle by then)');
+    assert.equal(await throttle.reserve('ep', 1, T + 5000, 'dlv_c'), 0, 'long after its slot, dlv_c still sends (the endpoint is idle by then)');
+  });
+
+  it('keeps a delivery that comes back early waiting for its own slot, without losing it', async () => {
+    const throttle = new LocalThrottle();
+    await throttle.reserve('ep', 5, T, ticket());
+    assert.equal(await throttle.reserve('ep', 5, T, 'dlv_canceled'), 200);
+    assert.equal(await throttle.reserve('ep', 5, T, 'dlv_early'), 400);
+    assert.equal(await throttle.reserve('ep', 5, T + 300, 'dlv_early'), 100, 'too early: back at its slot');
+    // The delivery booked before it never came back, so nothing was sent in between.
+    assert.equal(await throttle.reserve('ep', 5, T + 360, 'dlv_early'), 0, 'a little early (clocks differ): it sends');
+  });
+
+  it('lets the deliveries booked after one that sent late keep their slots while no second holds more than the rate', async () => {
+    const throttle = new LocalThrottle();
+    const sends = [T];
+    assert.equal(await throttle.reserve('ep', 5, T, 'dlv_0'), 0);
+    const comesBack = new Map<string, number>();
+    for (let i = 1; i <= 6; i++) comesBack.set(`dlv_${i}`, T + (await throttle.reserve('ep', 5, T, `dlv_${i}`)));
+    assert.deepEqual([...comesBack.values()], [200, 400, 600, 800, 1000, 1200].map((ms) => T + ms));
+
+    // dlv_1 comes back 190 ms late and sends; the rest come back exactly when told to.
+    comesBack.set('dlv_1', T + 390);
+    const putBack: string[] = [];
+    while (comesBack.size > 0) {
+      const [id, at] = [...comesBack].sort((x, y) => x[1] - y[1])[0]!;
+      const wait = await throttle.reserve('ep', 5, at, id);
+      if (wait === 0) {
+        sends.push(at);
+        comesBack.delete(id);
+      } else {
+        putBack.push(id);
+        comesBack.set(id, at + wait);
+      }
+    }
+    assert.deepEqual(sends.map((at) => at - T), [0, 390, 400, 600, 800, 1000, 1390], 'dlv_6 waits until dlv_1 has been sent a second ago');
+    assert.deepEqual(putBack, ['dlv_6']);
+  });
+
+  it('puts a delivery back for no longer than keeps the rate', async () => {
+    const throttle = new LocalThrottle();
+    await throttle.reserve('ep', 5, T, ticket());
+    const slots = [];
+    for (const id of ['dlv_b', 'dlv_c', 'dlv_d', 'dlv_e', 'dlv_f']) slots.push(await throttle.reserve('ep', 5, T, id));
+    assert.deepEqual(slots, [200, 400, 600, 800, 1000]);
+    assert.equal(await throttle.reserve('ep', 5, T + 215, 'dlv_b'), 0, '15 ms late');
+    for (const [id, at] of [['dlv_c', 403], ['dlv_d', 600], ['dlv_e', 800], ['dlv_f', 1000]] as const) assert.equal(await throttle.reserve('ep', 5, T + at, id), 0);
+    assert.equal(await throttle.reserve('ep', 5, T + 1200, ticket()), 15, 'a second after dlv_b was sent, not a slot later');
+  });
+
+  it('holds the rate however late workers come back, and sends every delivery', async () => {
+    const throttle = new LocalThrottle();
+    let seed = 7;
+    /** Deterministic lateness between 0 and 400 ms, up to two slots at 5/s. */
+    const lateness = () => {
+      seed = (seed * 48271) % 2147483647;
+      return seed % 400;
+    };
+    const waiting = new Map<string, number>();
+    for (let i = 0; i < 40; i++) waiting.set(`dlv_${i}`, T + i * 37);
+    const sends: number[] = [];
+    let presentations = 0;
+    while (waiting.size > 0) {
+      const [id, at] = [...waiting].sort((a, b) => a[1] - b[1])[0]!;
+      presentations++;
+      const wait = await throttle.reserve('ep', 5, at, id);
+      if (wait === 0) {
+        sends.push(at);
+        waiting.delete(id);
+      } else {
+        waiting.set(id, at + wait + lateness());
+      }
+    }
+    assert.equal(sends.length, 40);
+    const busiest = Math.max(...sends.map((start) => sends.filter((at) => at >= start && at < start + 1000).length));
+    assert.ok(busiest <= 5, `${busiest} sends within one second: ${sends.map((at) => at - T).join(', ')}`);
+    assert.ok(presentations < 40 * 4, `${presentations} presentations for 40 deliveries`);
+    // Late returns do not add up: 40 sends at 5/s take 8 s, plus the last one's lateness and at most a second.
+    assert.ok(Math.max(...sends) - T < 8000 + 400 + 1000, `last send ${Math.max(...sends) - T} ms in`);
   });
 });
 
