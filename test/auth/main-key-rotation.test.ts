@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { SecretBox } from '../../src/core/secret-box.js';
-import { unusedPort } from '../helpers/receiver.js';
 import { adminTokenForTests, runHookyardCommand, startHookyardProcess, type HookyardProcess } from '../helpers/processes.js';
 import { STRIPE_SECRET, postToIngestUrl, stripeEvent } from '../inbound/support.js';
 
@@ -58,7 +57,7 @@ describe('hookyard rotate-main-key', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  const start = async (extra: Record<string, string> = {}) => startHookyardProcess({ ...env, HOOKYARD_PORT: String(await unusedPort()), ...extra });
+  const start = async (extra: Record<string, string> = {}) => startHookyardProcess({ ...env, HOOKYARD_PORT: '0', ...extra });
 
   /** Stores one of each kind of sealed secret; returns what to check them by. */
   async function storeSecrets(running: HookyardProcess) {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { unusedPort, type Receiver } from '../helpers/receiver.js';
+import type { Receiver } from '../helpers/receiver.js';
 import { adminTokenForTests, startHookyardProcess, type HookyardProcess } from '../helpers/processes.js';
 
 /**
@@ -39,7 +39,7 @@ export class TestCluster {
       Array.from({ length: count }, async () => {
         const dataDir = await mkdtemp(join(tmpdir(), 'hookyard-node-'));
         this.dirs.push(dataDir);
-        return startHookyardProcess({ ...this.shared, HOOKYARD_DATA_DIR: dataDir, HOOKYARD_PORT: String(await unusedPort()), ...env });
+        return startHookyardProcess({ ...this.shared, HOOKYARD_DATA_DIR: dataDir, HOOKYARD_PORT: '0', ...env });
       }),
     );
     this.processes.push(...started);

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { startReceiver, unusedPort, type Receiver } from '../helpers/receiver.js';
+import { startReceiver, type Receiver } from '../helpers/receiver.js';
 
 /** The real server in a child process, so that it can be killed the way a machine or an OOM killer would. */
 interface Child {
@@ -41,7 +41,8 @@ describe('delivery across process stops', () => {
     dataDir = await mkdtemp(join(tmpdir(), 'hookyard-crash-'));
     env = {
       HOOKYARD_DATA_DIR: dataDir,
-      HOOKYARD_PORT: String(await unusedPort()),
+      // Port 0: the kernel picks a free one when the process binds, so no other process can take it first.
+      HOOKYARD_PORT: '0',
       HOOKYARD_HOST: '127.0.0.1',
       HOOKYARD_ADMIN_TOKEN: `hy_admin_crash_${randomBytes(16).toString('hex')}`,
       HOOKYARD_ALLOW_PRIVATE_NETWORKS: '127.0.0.1/32',

@@ -131,14 +131,22 @@ export async function startReceiver(handler?: Responder): Promise<Receiver> {
   };
 }
 
-/** A loopback port with nothing listening, for connection-refused tests (free when returned; nothing reserves it). */
+/**
+ * A loopback port with nothing listening, for connection-refused tests and servers that must come back on the same
+ * port (free when returned; nothing reserves it). Taken below Linux's ephemeral range (32768 and up), from which
+ * the kernel hands out the local ports of outgoing connections: a port the kernel picked, then freed, could be
+ * taken by the next outgoing connection before the server meant for it binds.
+ */
 export async function unusedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const server = createServer();
+    const bound = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (!bound) continue;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    return port;
+  }
 }

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { startReceiver, unusedPort, type Receiver } from '../helpers/receiver.js';
+import { startReceiver, type Receiver } from '../helpers/receiver.js';
 import { adminTokenForTests, startHookyardProcess, type HookyardProcess } from '../helpers/processes.js';
 
 describe('receiving across a SIGKILL', () => {
@@ -16,7 +16,8 @@ describe('receiving across a SIGKILL', () => {
     dataDir = await mkdtemp(join(tmpdir(), 'hookyard-inbound-crash-'));
     env = {
       HOOKYARD_DATA_DIR: dataDir,
-      HOOKYARD_PORT: String(await unusedPort()),
+      // Port 0: the kernel picks a free one when the process binds, so no other process can take it first.
+      HOOKYARD_PORT: '0',
       HOOKYARD_HOST: '127.0.0.1',
       HOOKYARD_ADMIN_TOKEN: adminTokenForTests(),
       HOOKYARD_ALLOW_PRIVATE_NETWORKS: '127.0.0.1/32',
