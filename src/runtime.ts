@@ -58,6 +58,7 @@ export async function startHookyard(config: Config, options: StartOptions = {}):
     dataDir: config.dataDir,
     databaseUrl: config.databaseUrl,
     databasePoolSize: config.databasePoolSize,
+    databasePreparedStatements: config.databasePreparedStatements,
     sqliteSynchronous: config.sqliteSynchronous,
     secretBox,
     now,

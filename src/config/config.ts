@@ -17,6 +17,7 @@ export interface Config {
   redisKeyPrefix: string;
   /** Connections this process may open to PostgreSQL. */
   databasePoolSize: number;
+  databasePreparedStatements: boolean;
   adminToken: string | null;
   /** CIDRs that outbound delivery may reach although they are private, loopback or link-local. */
   allowPrivateNetworks: string[];
@@ -239,6 +240,7 @@ const settings: { [K in keyof Config]: Setting<K> } = {
     fallback: () => 'hookyard:',
   },
   databasePoolSize: { key: 'databasePoolSize', env: 'HOOKYARD_DATABASE_POOL_SIZE', parse: integer(2, 1000), fallback: () => 20 },
+  databasePreparedStatements: { key: 'databasePreparedStatements', env: 'HOOKYARD_DATABASE_PREPARED_STATEMENTS', parse: boolean, fallback: () => true },
   adminToken: { key: 'adminToken', env: 'HOOKYARD_ADMIN_TOKEN', parse: adminToken, fallback: () => null },
   allowPrivateNetworks: { key: 'allowPrivateNetworks', env: 'HOOKYARD_ALLOW_PRIVATE_NETWORKS', parse: cidrList, fallback: () => [] },
   publicUrl: { key: 'publicUrl', env: 'HOOKYARD_PUBLIC_URL', parse: url(['http:', 'https:']), fallback: () => null },

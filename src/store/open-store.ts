@@ -9,6 +9,8 @@ export interface OpenStoreOptions {
   databaseUrl: string | null;
   /** PostgreSQL connections of this process. */
   databasePoolSize?: number;
+  /** Named prepared statements on PostgreSQL (see PostgresEngineOptions). */
+  databasePreparedStatements?: boolean;
   sqliteSynchronous: 'full' | 'normal';
   secretBox: SecretBox;
   now?: () => number;
@@ -24,7 +26,12 @@ export function sqliteFilePath(dataDir: string): string {
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
   if (options.databaseUrl) {
     const { PostgresEngine } = await import('./postgres/postgres-engine.js');
-    const engine = new PostgresEngine({ connectionString: options.databaseUrl, maxConnections: options.databasePoolSize, onCommit: options.onCommitBatch });
+    const engine = new PostgresEngine({
+      connectionString: options.databaseUrl,
+      maxConnections: options.databasePoolSize,
+      preparedStatements: options.databasePreparedStatements,
+      onCommit: options.onCommitBatch,
+    });
     return createSqlStore({ engine, secretBox: options.secretBox, now: options.now ?? Date.now });
   }
   const engine = new SqliteEngine({

@@ -5,6 +5,7 @@ import { StoreUnavailableError } from '../port.js';
 import type { Database } from '../sql/database.js';
 import { isFailedOutcome, type Executor, type SqlEngine, type WriteOptions } from '../sql/engine.js';
 import { migrationProvider } from '../sql/migrations.js';
+import { hotStatements } from '../sql/prepared.js';
 import { PostgresWorkSignal } from './work-signal.js';
 
 // Times are stored as bigint milliseconds; they fit a JS number exactly, so read them as numbers.
@@ -33,6 +34,20 @@ function classify(error: unknown): never {
   throw reason === null ? error : new StoreUnavailableError(reason);
 }
 
+/**
+ * Runs the hot statements (see `hotStatements`) as named prepared statements: the server parses and plans each once
+ * per connection, and later runs only bind and execute. Everything else goes through unchanged.
+ */
+class PreparingClient extends pg.Client {
+  // pg's overloads of query() cannot be restated one by one: typed as never, it fits each, and returns what pg's does.
+  override query(...args: unknown[]): never {
+    const [text, values] = args;
+    const name = typeof text === 'string' && Array.isArray(values) && args.length === 2 ? hotStatements.nameOf(text) : undefined;
+    const forwarded = name === undefined ? args : [{ name, text, values }];
+    return (super.query as (...forwardedArgs: unknown[]) => never)(...forwarded);
+  }
+}
+
 class RolledBack {
   constructor(readonly result: unknown) {}
 }
@@ -42,6 +57,12 @@ export interface PostgresEngineOptions {
   maxConnections?: number;
   /** Called after each committed write transaction with its duration (for metrics); one write per transaction. */
   onCommit?: (writes: number, ms: number) => void;
+  /**
+   * Named prepared statements for the hot paths (default true). Off for a connection pooler that hands each
+   * transaction a different server connection and does not track prepared statements (PgBouncer before 1.21, or
+   * with `max_prepared_statements = 0`).
+   */
+  preparedStatements?: boolean;
 }
 
 /** How long a query waits for a pool connection before the store counts as unavailable. */
@@ -59,7 +80,12 @@ export class PostgresEngine implements SqlEngine {
   constructor(options: PostgresEngineOptions) {
     this.connectionString = options.connectionString;
     this.onCommit = options.onCommit;
-    this.pool = new pg.Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 20, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+    this.pool = new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.maxConnections ?? 20,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      ...(options.preparedStatements === false ? {} : { Client: PreparingClient }),
+    });
     // A client losing its connection (server restart) must not crash the process. The pool only listens on idle
     // clients; a checked-out one emits 'error' too, besides failing its query, so every client gets a listener.
     // A broken client is no longer queryable, and the pool discards it on release.

@@ -105,6 +105,9 @@ const healthInsert = (db: Executor, value: (name: HealthValue) => unknown) =>
     updated_at: value('updated_at') as number,
   });
 
+/** What `toHealth` reads, named: a `*` projection is not prepared on PostgreSQL (see `hotStatements`). */
+const healthReturned = ['consecutive_failures', 'failing_since', 'last_failure_at', 'last_success_at'] as const;
+
 /** After a success: the run of failures is what followed it. */
 const resetHealth = new PreparedQuery<HealthValue>((db, value) =>
   healthInsert(db, value)
@@ -117,7 +120,7 @@ const resetHealth = new PreparedQuery<HealthValue>((db, value) =>
         updated_at: eb.ref('excluded.updated_at'),
       })),
     )
-    .returningAll(),
+    .returning(healthReturned),
 );
 
 /** Only failures: the run grows, and keeps the time it began. */
@@ -131,7 +134,7 @@ const extendHealth = new PreparedQuery<HealthValue>((db, value) =>
         updated_at: eb.ref('excluded.updated_at'),
       })),
     )
-    .returningAll(),
+    .returning(healthReturned),
 );
 
 /** Upserts the health of every endpoint the attempts went to; resolves each one's health after the batch. */
@@ -268,10 +271,13 @@ const nextDueAt = new PreparedQuery<never>((db) =>
     .where('next_attempt_at', 'is not', null),
 );
 
+/** The columns a claim reads, named: a `*` projection is not prepared on PostgreSQL (see `hotStatements`). */
+const claimedColumns = ['id', 'app_id', 'msg_id', 'endpoint_id', 'status', 'attempt_count', 'next_attempt_at', 'lease_owner', 'lease_until', 'trigger_type', 'created_at', 'updated_at'] as const;
+
 const claimedRows = new PreparedQuery<'ids'>((db, value, dialect) =>
   db
     .selectFrom('deliveries')
-    .selectAll()
+    .select(claimedColumns)
     .where(inList(dialect, 'id', value('ids')))
     .orderBy('next_attempt_at'),
 );
