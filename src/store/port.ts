@@ -198,8 +198,9 @@ export interface CreatedMessage {
  */
 export interface DeliveryHandoff {
   /**
-   * Asked inside the write, once the message is routed, for `count` deliveries due now: the lease to create them
-   * under, or null to queue them for a claim as usual (the worker has no room, or is stopping).
+   * Asked once the message is routed, before its deliveries are written, for `count` deliveries due now: the lease
+   * to create them under, or null to queue them for a claim as usual (the worker has no room, or is stopping). The
+   * write may still fail after a lease (a duplicate eventId): the lease then holds no delivery.
    */
   lease(count: number): DeliveryLease | null;
   /** The application's throttle, for endpoints without their own (as a claim reads it). */

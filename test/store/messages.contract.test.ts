@@ -136,6 +136,26 @@ await describeStoreContract('message store', (open) => {
     assert.equal((await store.listEndpointMessages(otherApp, foreign.id, { limit: 10 }, {})).data.length, 0);
   });
 
+  it('queues a delivery for every one of more than a thousand endpoints, in several inserts', async () => {
+    const { store } = opened;
+    const appId = await createApp(store);
+    const endpoints = new Set<string>();
+    for (let i = 0; i < 1_005; i++) endpoints.add((await createEndpoint(store, appId, { url: `https://example.com/${i}` })).id);
+    const sent = await send(appId);
+    assert.equal(sent.deliveries.length, 1_005);
+    assert.deepEqual(new Set(sent.deliveries.map((delivery) => delivery.endpointId)), endpoints);
+    let stored = 0;
+    for (let page = await store.listMessageDestinations(appId, sent.message.id, { limit: 250 }); ; ) {
+      stored += page.data.length;
+      if (page.done || !page.iterator) break;
+      page = await store.listMessageDestinations(appId, sent.message.id, { limit: 250, iterator: page.iterator });
+    }
+    assert.equal(stored, 1_005);
+    assert.equal((await store.createMessage(appId, messageInput({ eventId: 'wide' }), routeMessage)).ok, true);
+    const again = await store.createMessage(appId, messageInput({ eventId: 'wide' }), routeMessage);
+    assert.equal(!again.ok && again.reason, 'conflict', 'a duplicate eventId is refused however wide the fan-out');
+  });
+
   it('refuses a duplicate eventId and leaves neither a message nor deliveries behind', async () => {
     const { store } = opened;
     const appId = await createApp(store);

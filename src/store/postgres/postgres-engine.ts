@@ -116,6 +116,17 @@ export class PostgresEngine implements SqlEngine {
     }
   }
 
+  async writeStatement<T>(work: (db: Executor) => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      const result = await work(this.db);
+      this.onCommit?.(1, performance.now() - started);
+      return result;
+    } catch (error) {
+      return classify(error);
+    }
+  }
+
   isUniqueViolation(error: unknown): boolean {
     return (error as { code?: unknown } | null)?.code === '23505';
   }

@@ -24,6 +24,11 @@ export interface SqlEngine {
   readonly dialect: 'sqlite' | 'postgres';
   read<T>(work: (db: Executor) => Promise<T>): Promise<T>;
   write<T>(work: (tx: Executor) => Promise<T>, options?: WriteOptions): Promise<T>;
+  /**
+   * A durable write of a single statement, atomic by itself. PostgreSQL runs it without a transaction around it,
+   * which spares the BEGIN and COMMIT round trips; SQLite runs it as any write (its transactions cost no round trip).
+   */
+  writeStatement<T>(work: (db: Executor) => Promise<T>): Promise<T>;
   isUniqueViolation(error: unknown): boolean;
   migrate(): Promise<void>;
   ping(): Promise<void>;

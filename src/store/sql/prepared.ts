@@ -93,6 +93,41 @@ export class PreparedInsert<Row extends object> {
   }
 }
 
+/**
+ * PostgreSQL: one row of a table and rows of another (at least one), inserted by a single statement, the first
+ * insert in a data-modifying CTE, so that together they are atomic without a transaction around them. Prepared per
+ * row count, like PreparedInsert.
+ */
+export class PreparedInsertWith<Head extends object, Row extends object> {
+  private readonly byCount = new Map<string, string>();
+
+  constructor(
+    private readonly headTable: string,
+    private readonly table: string,
+  ) {}
+
+  async execute(db: Executor, head: Head, rows: readonly Row[]): Promise<void> {
+    const headColumns = Object.keys(head) as (keyof Head & string)[];
+    const columns = Object.keys(rows[0]!) as (keyof Row & string)[];
+    const key = `${rows.length}:${headColumns.join(',')}:${columns.join(',')}`;
+    let sql = this.byCount.get(key);
+    if (sql === undefined) {
+      const nulls = (names: readonly string[]) => Object.fromEntries(names.map((name) => [name, null]));
+      sql = db
+        .with('head', (cte) => cte.insertInto(this.headTable as never).values(nulls(headColumns) as never))
+        .insertInto(this.table as never)
+        .values(rows.map(() => nulls(columns)) as never)
+        .compile().sql;
+      if (this.byCount.size > 256) this.byCount.clear();
+      this.byCount.set(key, sql);
+      hotStatements.add(sql);
+    }
+    const parameters: unknown[] = headColumns.map((column) => head[column]);
+    for (const row of rows) for (const column of columns) parameters.push(row[column]);
+    await db.executeQuery(CompiledQuery.raw(sql, parameters));
+  }
+}
+
 /** Beyond this many, further hot statements run unnamed: each name costs a plan in every pooled connection. */
 const MAX_NAMED_STATEMENTS = 200;
 

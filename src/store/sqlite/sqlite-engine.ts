@@ -112,6 +112,10 @@ export class SqliteEngine implements SqlEngine {
     return this.committer.run(work, options?.durable ?? true);
   }
 
+  writeStatement<T>(work: (db: Executor) => Promise<T>): Promise<T> {
+    return this.write(work);
+  }
+
   isUniqueViolation(error: unknown): boolean {
     const code = (error as { code?: unknown } | null)?.code;
     return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';

@@ -13,7 +13,7 @@ import { testSecretBox } from '../helpers/stores.js';
 
 const LEASE = 30_000;
 
-describe('PostgreSQL prepared statements', { skip: await skipUnlessPostgres() }, () => {
+describe('PostgreSQL statements', { skip: await skipUnlessPostgres() }, () => {
   const cleanups: Array<() => Promise<void>> = [];
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -66,8 +66,7 @@ describe('PostgreSQL prepared statements', { skip: await skipUnlessPostgres() },
     await sendOnce(store);
     const statements = await prepared(engine);
     const named = (fragment: RegExp) => statements.filter((row) => fragment.test(row.statement));
-    assert.equal(named(/^insert into "messages"/).length, 1, 'the message insert');
-    assert.equal(named(/^insert into "deliveries"/).length, 1, 'the delivery insert');
+    assert.equal(named(/^with "head" as \(insert into "messages" .*\) insert into "deliveries"/).length, 1, 'the message and its delivery, one statement');
     assert.equal(named(/^update "?deliveries"?/).length, 2, 'the claim and the result update');
     assert.equal(named(/for update skip locked/).length, 1, 'the claim\'s pick of due deliveries');
     assert.equal(named(/^insert into "endpoint_health"/).length, 1, 'the health upsert');
@@ -101,5 +100,21 @@ describe('PostgreSQL prepared statements', { skip: await skipUnlessPostgres() },
     const recorded = await store.recordDeliveryResults([{ deliveryId: retried.delivery.id, lease: retried.lease, attempt: failedAttempt(retried), disposition: { kind: 'failed' } }]);
     assert.deepEqual(recorded.recorded, [true]);
     await sendOnce(store);
+  });
+
+  it('writes a message and its deliveries in one statement: a failing part leaves nothing of the message', async () => {
+    const { store, url } = await openStore();
+    const appId = await createApp(store);
+    await createEndpoint(store, appId);
+    const refused = await createEndpoint(store, appId);
+    const other = new pg.Client({ connectionString: url });
+    await other.connect();
+    try {
+      await other.query(`alter table deliveries add constraint refuse_one_endpoint check (endpoint_id <> '${refused.id}')`);
+    } finally {
+      await other.end();
+    }
+    await assert.rejects(store.createMessage(appId, messageInput(), routeMessage), /refuse_one_endpoint/);
+    assert.deepEqual((await store.listMessages(appId, { limit: 10 }, {})).data, [], 'no message without its deliveries');
   });
 });
