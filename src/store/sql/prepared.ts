@@ -132,9 +132,9 @@ export class PreparedInsertWith<Head extends object, Row extends object> {
 const MAX_NAMED_STATEMENTS = 200;
 
 /**
- * The SQL texts of PreparedQuery and PreparedInsert on PostgreSQL, named so that the PostgreSQL adapter can prepare
- * each once per connection and then only bind and execute it, skipping parse and plan: about a third of the
- * server's CPU for a publish.
+ * The SQL texts of PreparedQuery, PreparedInsert and PreparedInsertWith on PostgreSQL, named so that the PostgreSQL
+ * adapter can prepare each once per connection and then only bind and execute it, skipping parse and plan: about a
+ * third of the server's CPU for a publish.
  */
 class HotStatements {
   private readonly names = new Map<string, string>();
