@@ -14,14 +14,21 @@ export const TICKET_EARLY_MS = 50;
 
 /**
  * Throttle parameters for a rate: slot spacing; how far ahead of its even-spacing time a slot may be taken (the
- * burst); and how many sends any one second may hold, which is what the booked slots give when every delivery
- * comes back on time.
+ * burst); how many sends any one second may hold, which is what the booked slots give when every delivery comes
+ * back on time; and how close a send may follow the one before it: half a slot, less the burst, so that a
+ * delivery coming back on time right after a late one does not go out in the same instant.
  */
-export function throttleParameters(ratePerSecond: number): { intervalMs: number; toleranceMs: number; sendsPerSecond: number } {
+export function throttleParameters(ratePerSecond: number): { intervalMs: number; toleranceMs: number; sendsPerSecond: number; minGapMs: number } {
   const intervalMs = 1000 / ratePerSecond;
   const burst = Math.max(1, ratePerSecond * BURST_SECONDS);
-  // The epsilon keeps float noise (30 × 0.1 = 3.0000000000000004) from adding a send.
-  return { intervalMs, toleranceMs: (burst - 1) * intervalMs, sendsPerSecond: Math.ceil(ratePerSecond + burst - 1 - 1e-9) };
+  const toleranceMs = (burst - 1) * intervalMs;
+  return {
+    intervalMs,
+    toleranceMs,
+    // The epsilon keeps float noise (30 × 0.1 = 3.0000000000000004) from adding a send.
+    sendsPerSecond: Math.ceil(ratePerSecond + burst - 1 - 1e-9),
+    minGapMs: Math.max(0, intervalMs / 2 - toleranceMs),
+  };
 }
 
 /** The times of a key's sends during the last second, oldest first. */
@@ -29,14 +36,17 @@ class SendWindow {
   private times: number[] = [];
   private head = 0;
 
-  /** When the window next has room for a send (now, or when its oldest send leaves it). */
-  roomAt(now: number, limit: number): number {
+  /** When the next send may go: now, once the newest send is `minGapMs` old, and once the window has room. */
+  roomAt(now: number, limit: number, minGapMs: number): number {
     while (this.head < this.times.length && this.times[this.head]! <= now - 1000) this.head++;
     if (this.head > 64 && this.head * 2 > this.times.length) {
       this.times = this.times.slice(this.head);
       this.head = 0;
     }
-    return this.times.length - this.head < limit ? now : this.times[this.times.length - limit]! + 1000;
+    const count = this.times.length - this.head;
+    const afterNewest = count > 0 ? this.times[this.times.length - 1]! + minGapMs : now;
+    const windowRoom = count < limit ? now : this.times[this.times.length - limit]! + 1000;
+    return Math.max(now, afterNewest, windowRoom);
   }
 
   add(now: number): void {
@@ -51,9 +61,9 @@ class SendWindow {
 /**
  * Per key, a GCRA schedule of booked slots, which spreads deliveries that must wait over the coming seconds, and
  * the window of the last second's sends, which every send must fit. A delivery that comes back late for its slot
- * sends late, and the one booked after it still sends at its own slot if the window has room, else it is put back
- * until the window does. So workers coming back late never crowd a second beyond the rate (and its burst), and
- * never make the endpoint fall behind its rate either.
+ * sends late, and the one booked after it still sends at its own slot if the window has room (and half a slot has
+ * passed since), else it is put back until then. So workers coming back late never crowd a second beyond the rate
+ * (and its burst), and never make the endpoint fall behind its rate either.
  */
 interface Schedule {
   booked: number;
@@ -68,7 +78,7 @@ export class LocalThrottle implements Throttle {
 
   async reserve(key: string, ratePerSecond: number, now: number, ticket: string): Promise<number> {
     if (!(ratePerSecond > 0)) return 0;
-    const { intervalMs, toleranceMs, sendsPerSecond } = throttleParameters(ratePerSecond);
+    const { intervalMs, toleranceMs, sendsPerSecond, minGapMs } = throttleParameters(ratePerSecond);
     let schedule = this.schedules.get(key);
     if (!schedule) {
       if (this.schedules.size >= PRUNE_ABOVE) this.pruneSchedules(now);
@@ -86,7 +96,7 @@ export class LocalThrottle implements Throttle {
     } else if (now >= at - TICKET_EARLY_MS) {
       at = now;
     }
-    if (at <= now) at = schedule.window.roomAt(now, sendsPerSecond);
+    if (at <= now) at = schedule.window.roomAt(now, sendsPerSecond, minGapMs);
     if (at > now) {
       this.tickets.set(ticket, at);
       return Math.ceil(at - now);

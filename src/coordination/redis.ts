@@ -17,6 +17,7 @@ local interval = tonumber(ARGV[1])
 local tolerance = tonumber(ARGV[2])
 local early = tonumber(ARGV[3])
 local limit = tonumber(ARGV[4])
+local gap = tonumber(ARGV[5])
 local at = tonumber(redis.call('GET', KEYS[2]) or '-1')
 if at < 0 then
   local free = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now)
@@ -31,7 +32,9 @@ if at <= now then
     if not oldest or tonumber(oldest) > now - 1000 then break end
     redis.call('RPOP', KEYS[3])
   end
-  if redis.call('LLEN', KEYS[3]) >= limit then at = tonumber(redis.call('LINDEX', KEYS[3], limit - 1)) + 1000 end
+  local newest = redis.call('LINDEX', KEYS[3], 0)
+  if newest then at = math.max(at, tonumber(newest) + gap) end
+  if redis.call('LLEN', KEYS[3]) >= limit then at = math.max(at, tonumber(redis.call('LINDEX', KEYS[3], limit - 1)) + 1000) end
 end
 if at > now then
   redis.call('SET', KEYS[2], string.format('%.3f', at), 'PX', math.ceil(at - now) + 60000)
@@ -75,7 +78,7 @@ return {1, math.floor((now + window - nextTat) / interval), math.ceil(nextTat - 
 
 interface ScriptedRedis extends Redis {
   hookyardTake(key: string, windowMs: number, limit: number): Promise<[number, number, number, number]>;
-  hookyardReserve(bookedKey: string, ticketKey: string, sendsKey: string, intervalMs: number, toleranceMs: number, earlyMs: number, sendsPerSecond: number): Promise<number>;
+  hookyardReserve(bookedKey: string, ticketKey: string, sendsKey: string, intervalMs: number, toleranceMs: number, earlyMs: number, sendsPerSecond: number, minGapMs: number): Promise<number>;
   hookyardAcquire(key: string, token: string, ttlMs: number): Promise<number>;
   hookyardRelease(key: string, token: string): Promise<number>;
 }
@@ -153,10 +156,10 @@ export class RedisCoordination implements Coordination {
     this.throttle = {
       reserve: async (key, ratePerSecond, now, ticket) => {
         if (!(ratePerSecond > 0)) return 0;
-        const { intervalMs, toleranceMs, sendsPerSecond } = throttleParameters(ratePerSecond);
+        const { intervalMs, toleranceMs, sendsPerSecond, minGapMs } = throttleParameters(ratePerSecond);
         try {
           const keys = [this.key(`throttle:${key}`), this.key(`slot:${ticket}`), this.key(`throttle-sends:${key}`)] as const;
-          return await this.client.hookyardReserve(...keys, intervalMs, toleranceMs, TICKET_EARLY_MS, sendsPerSecond);
+          return await this.client.hookyardReserve(...keys, intervalMs, toleranceMs, TICKET_EARLY_MS, sendsPerSecond, minGapMs);
         } catch (error) {
           this.markDown(error as Error);
           return this.fallbackThrottle.reserve(key, ratePerSecond, now, ticket);

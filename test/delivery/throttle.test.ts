@@ -46,7 +46,7 @@ describe('local throttle', () => {
     assert.equal(await throttle.reserve('ep', 5, T + 360, 'dlv_early'), 0, 'a little early (clocks differ): it sends');
   });
 
-  it('lets the deliveries booked after one that sent late keep their slots while no second holds more than the rate', async () => {
+  it('keeps the slots of the deliveries booked after one that sent late, half a slot apart, and no second above the rate', async () => {
     const throttle = new LocalThrottle();
     const sends = [T];
     assert.equal(await throttle.reserve('ep', 5, T, 'dlv_0'), 0);
@@ -68,8 +68,9 @@ describe('local throttle', () => {
         comesBack.set(id, at + wait);
       }
     }
-    assert.deepEqual(sends.map((at) => at - T), [0, 390, 400, 600, 800, 1000, 1390], 'dlv_6 waits until dlv_1 has been sent a second ago');
-    assert.deepEqual(putBack, ['dlv_6']);
+    // dlv_2 waits for half a slot after dlv_1; dlv_6 until dlv_1 was sent a second ago.
+    assert.deepEqual(sends.map((at) => at - T), [0, 390, 490, 600, 800, 1000, 1390]);
+    assert.deepEqual(putBack, ['dlv_2', 'dlv_6']);
   });
 
   it('puts a delivery back for no longer than keeps the rate', async () => {
@@ -109,6 +110,8 @@ describe('local throttle', () => {
     assert.equal(sends.length, 40);
     const busiest = Math.max(...sends.map((start) => sends.filter((at) => at >= start && at < start + 1000).length));
     assert.ok(busiest <= 5, `${busiest} sends within one second: ${sends.map((at) => at - T).join(', ')}`);
+    const gaps = sends.slice(1).map((at, i) => at - sends[i]!);
+    assert.ok(Math.min(...gaps) >= 100, `sends only ${Math.min(...gaps)} ms apart, at 5/s`);
     assert.ok(presentations < 40 * 4, `${presentations} presentations for 40 deliveries`);
     // Late returns do not add up: 40 sends at 5/s take 8 s, plus the last one's lateness and at most a second.
     assert.ok(Math.max(...sends) - T < 8000 + 400 + 1000, `last send ${Math.max(...sends) - T} ms in`);
