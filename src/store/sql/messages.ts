@@ -223,6 +223,12 @@ async function planDeliveries(db: Executor, message: Message, router: MessageRou
   };
 }
 
+async function insertDeliveries(engine: Pick<SqlEngine, 'dialect'>, tx: Executor, rows: readonly DeliveryRow[]): Promise<void> {
+  for (let start = 0; start < rows.length; start += DELIVERY_INSERT_CHUNK) {
+    await deliveryInsert.execute(engine, tx, rows.slice(start, start + DELIVERY_INSERT_CHUNK));
+  }
+}
+
 /** Routes a message (see planDeliveries) and queues one delivery per endpoint the router picks, in `tx`. */
 export async function queueDeliveries(
   tx: Executor,
@@ -233,9 +239,7 @@ export async function queueDeliveries(
   const { rows, leased } = await planDeliveries(tx, message, router, options);
   const { resetExisting } = options;
   if (resetExisting === undefined) {
-    for (let start = 0; start < rows.length; start += DELIVERY_INSERT_CHUNK) {
-      await deliveryInsert.execute(options.engine, tx, rows.slice(start, start + DELIVERY_INSERT_CHUNK));
-    }
+    await insertDeliveries(options.engine, tx, rows);
     return { deliveries: rows.map(toDelivery), leased };
   }
   const stored: DeliveryRow[] = [];
@@ -290,9 +294,7 @@ export function messageStore({ engine, secretBox, now }: SqlContext, sendable: S
             // A fan-out this wide is several statements, so a transaction.
             await engine.write(async (tx) => {
               await messageInsert.execute(engine, tx, [row]);
-              for (let start = 0; start < rows.length; start += DELIVERY_INSERT_CHUNK) {
-                await deliveryInsert.execute(engine, tx, rows.slice(start, start + DELIVERY_INSERT_CHUNK));
-              }
+              await insertDeliveries(engine, tx, rows);
             });
           }
         } catch (error) {
